@@ -1,0 +1,15 @@
+"""gradlab: a small NumPy laboratory for exploding gradients and gradient clipping.
+
+Layers, from the bottom: ``errors``, ``validate``, ``functional`` → ``nn``,
+``losses``, ``data`` → ``rnn``, ``clip``, ``gradcheck`` → ``optim`` → ``train``,
+``cliff`` → ``experiments`` → ``plots``, ``widgets``, ``checks``, ``grade``.
+Importing ``gradlab`` loads only the NumPy layers; import ``gradlab.plots`` or
+``gradlab.widgets`` for matplotlib and ipywidgets.
+"""
+
+from . import clip, cliff, data, functional, gradcheck, losses, nn, optim, rnn, train
+from .nn import Parameter
+
+__version__ = "0.1.0"
+__all__ = ["Parameter", "clip", "cliff", "data", "functional", "gradcheck", "losses", "nn",
+           "optim", "rnn", "train"]
