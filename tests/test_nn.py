@@ -14,28 +14,28 @@ def rng():
 
 
 @pytest.mark.parametrize("init", nn.INITS)
-def test_linear_backward_matches_finite_differences(init):
+def test_linear_backward_matches_finite_differences(init, report_gradcheck):
     layer = nn.Linear(4, 3, init=init, rng=rng())
     result = gradcheck.check_module(layer, rng().normal(size=(5, 4)))
-    print(f"\nLinear[{init}]\n{result}")
+    report_gradcheck(f"Linear[{init}]", result)
     assert set(result.errors) == {"input", "linear.weight", "linear.bias"}
     assert result.passed(TOL)
 
 
 @pytest.mark.parametrize("module", [nn.ReLU(), nn.LeakyReLU(0.1), nn.Sigmoid(), nn.Tanh(),
                                     nn.Identity()], ids=repr)
-def test_activation_backward_matches_finite_differences(module):
+def test_activation_backward_matches_finite_differences(module, report_gradcheck):
     x = rng().normal(size=(6, 5))
     x[np.abs(x) < 1e-3] = 0.5  # keep ReLU's kink away from the difference stencil
     result = gradcheck.check_module(module, x)
-    print(f"\n{module!r}: {result}")
+    report_gradcheck(f"{module!r}", result)
     assert result.passed(TOL)
 
 
-def test_sequential_mlp_backward_matches_finite_differences():
+def test_sequential_mlp_backward_matches_finite_differences(report_gradcheck):
     model = nn.mlp([3, 8, 8, 2], "tanh", init="xavier", rng=rng())
     result = gradcheck.check_module(model, rng().normal(size=(4, 3)))
-    print(f"\nMLP 3-8-8-2:\n{result}")
+    report_gradcheck("MLP 3-8-8-2", result)
     assert len(result.errors) == 1 + 6
     assert result.passed(TOL)
 
@@ -45,9 +45,9 @@ def test_sequential_mlp_backward_matches_finite_differences():
     (losses.BCELoss(), np.linspace(0.05, 0.95, 6)[:, None], np.array([[0, 1, 1, 0, 1, 0]]).T),
     (losses.BCEWithLogitsLoss(), np.linspace(-6, 6, 6)[:, None], np.array([[0, 1, 1, 0, 1, 0]]).T),
 ], ids=repr)
-def test_loss_backward_matches_finite_differences(loss, pred, target):
+def test_loss_backward_matches_finite_differences(loss, pred, target, report_gradcheck):
     result = gradcheck.check_loss(loss, pred, target)
-    print(f"\n{loss!r}: {result}")
+    report_gradcheck(f"{loss!r}", result)
     assert result.passed(TOL)
 
 

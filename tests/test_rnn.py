@@ -19,16 +19,16 @@ def sequence(T=6, B=2, seed=1):
 
 
 @pytest.mark.parametrize("activation", ["tanh", "identity"])
-def test_full_bptt_matches_finite_differences(activation):
+def test_full_bptt_matches_finite_differences(activation, report_gradcheck):
     result = gradcheck.check_module(make(activation), sequence())
-    print(f"\nRNN[{activation}] full BPTT\n{result}")
+    report_gradcheck(f"RNN[{activation}] full BPTT", result)
     assert result.passed(TOL)
 
 
-def test_last_step_regressor_matches_finite_differences():
+def test_last_step_regressor_matches_finite_differences(report_gradcheck):
     model = rnn.LastStepRegressor(make(), n_out=2, rng=np.random.default_rng(3))
     result = gradcheck.check_module(model, sequence(T=8))
-    print(f"\nLastStepRegressor\n{result}")
+    report_gradcheck("LastStepRegressor", result)
     assert result.passed(TOL)
 
 
