@@ -65,7 +65,7 @@ def log_y(ax, label):
 
 
 def note(ax, message):
-    """Write a readable message inside the axes (used for overflow and empty data)."""
-    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
+    """Write a readable message inside the axes (overflow, empty data); returns the Text."""
+    return ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
             fontsize=11, color=PALETTE["vermillion"],
             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": PALETTE["vermillion"]})
