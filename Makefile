@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NOTEBOOKS ?= $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: install book test notebooks lab clean
+.PHONY: install book test notebooks lab bench clean
 
 install: $(INSTALLED)
 
@@ -39,3 +39,7 @@ lab: $(INSTALLED)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
+
+## Benchmarks: notebooks, book build, explorer latency, package hot paths -> benchmarks/results.md
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/bench.py
