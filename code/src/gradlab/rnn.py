@@ -10,13 +10,19 @@ Shapes (time-major): ``x`` (T, B, n_in), ``h`` (T, B, H), ``W_in`` (n_in, H),
 
 import numpy as np
 
-from . import functional, validate
+from . import validate
 from .nn import Linear, Module, Parameter
 
+# name -> (f, f' written in terms of the output h = f(a), which the forward pass keeps)
 _ACTIVATIONS = {
-    "tanh": (np.tanh, functional.tanh_derivative),
+    "tanh": (np.tanh, lambda h: 1.0 - h * h),
     "identity": (lambda a: a, np.ones_like),
 }
+
+
+def _rows(array):
+    """(T, B, n) -> (T*B, n), a view: lets one matmul sum a weight gradient over time and batch."""
+    return array.reshape(-1, array.shape[-1])
 
 
 def scale_to_spectral_radius(matrix, radius):
@@ -87,8 +93,8 @@ class RNN(Module):
 
         Returns (T, B, H, H) with entry ``[t, n, i, j]`` = :math:`f'(a_t)_i\,W_{rec}[j, i]`.
         """
-        _, pre, _ = self._saved("_cache")
-        derivative = _ACTIVATIONS[self.activation][1](pre)
+        _, _, hs = self._saved("_cache")
+        derivative = _ACTIVATIONS[self.activation][1](hs[1:])
         return derivative[..., :, None] * self.W_rec.value.T
 
     def backward(self, grad_h, truncate="default"):
@@ -105,7 +111,7 @@ class RNN(Module):
                 f"shape mismatch: grad_h has shape {grad_h.shape} "
                 f"but the hidden states have shape {pre.shape}")
         window = self.truncate if truncate == "default" else truncate
-        derivative = _ACTIVATIONS[self.activation][1](pre)
+        derivative = _ACTIVATIONS[self.activation][1](hs[1:])
         W_rec = self.W_rec.value
         steps = pre.shape[0]
         grad_pre = np.empty_like(pre)
@@ -117,18 +123,20 @@ class RNN(Module):
                 grad_pre[t] = self.hidden_grads[t] * derivative[t]
                 carried = grad_pre[t] @ W_rec.T
         else:
-            # in_flight[j]: the gradient that entered j steps later and may travel further.
+            # A ring of `window` slots; the term that entered at step t lives in slot
+            # t % window and is overwritten (dropped) once it has travelled window steps.
             window = validate.positive_int(window, "truncate")
-            in_flight = np.zeros((window,) + pre.shape[1:])
+            ring = np.zeros((window,) + pre.shape[1:])
+            spare = np.empty_like(ring)
             for t in reversed(range(steps)):
-                in_flight = np.roll(in_flight, 1, axis=0)
-                in_flight[0] = grad_h[t]
-                self.hidden_grads[t] = in_flight.sum(axis=0)
-                grad_pre[t] = self.hidden_grads[t] * derivative[t]
-                # The oldest entry travels one step too far; the next roll drops it.
-                in_flight = (in_flight * derivative[t]) @ W_rec.T
-        self.W_in.accumulate(np.einsum("tbi,tbh->ih", x, grad_pre))
-        self.W_rec.accumulate(np.einsum("tbi,tbh->ih", hs[:-1], grad_pre))
+                ring[t % window] = grad_h[t]
+                np.sum(ring, axis=0, out=self.hidden_grads[t])
+                np.multiply(self.hidden_grads[t], derivative[t], out=grad_pre[t])
+                np.multiply(ring, derivative[t], out=ring)
+                np.matmul(ring, W_rec.T, out=spare)
+                ring, spare = spare, ring
+        self.W_in.accumulate(_rows(x).T @ _rows(grad_pre))
+        self.W_rec.accumulate(_rows(hs[:-1]).T @ _rows(grad_pre))
         self.b.accumulate(grad_pre.sum(axis=(0, 1)))
         return grad_pre @ self.W_in.value.T
 
