@@ -17,6 +17,8 @@ def test_twin_holds_one_distinct_frame_per_value_and_no_external_script():
     frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
     assert len(frames) == 3 and len(set(frames)) == 3
     assert not re.search(r'<script[^>]+src=', html)
+    assert not re.search(r'<link[^>]+href="https?://', html)
+    assert re.search(r'<img alt="The explorer[^"]+ w from 0.5 to 2.5', html)
 
 
 def test_twin_without_values_is_refused():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import data, losses, nn, optim, train
+from .. import clip, data, losses, nn, optim, train
 
 
 @dataclass
@@ -69,3 +69,209 @@ def run(dataset, seed=0, lr=0.01, momentum=0.9, epochs=100, batch_size=32, **cli
         history,
         unit * train.evaluate(model, loss, dataset.X_train, dataset.y_train),
         unit * train.evaluate(model, loss, dataset.X_test, dataset.y_test))
+
+
+@dataclass
+class ManyRuns:
+    r"""Results of ``run_many``: one row per clipping setting, one column per seed.
+
+    ``train_mse``, ``test_mse`` (n_settings, n_seeds) are in original target units,
+    NaN where the run diverged; ``share_clipped`` is the fraction of steps on which
+    clipping changed the gradient; ``diverged_epoch`` / ``diverged_step`` say where a
+    run stopped (1-based epoch, 0-based step; -1 if it did not).
+    ``train_curve`` (n_settings, n_seeds, epochs) is the mean batch loss of each
+    epoch, ``test_curve`` the test MSE after it (both in original units, NaN from
+    the epoch of divergence on).
+    """
+
+    settings: list
+    seeds: np.ndarray
+    train_mse: np.ndarray
+    test_mse: np.ndarray
+    share_clipped: np.ndarray
+    diverged_epoch: np.ndarray
+    diverged_step: np.ndarray
+    train_curve: np.ndarray
+    test_curve: np.ndarray
+
+    def summary(self, labels):
+        """One dict per setting: medians and ranges over seeds, clip share, divergences."""
+        rows = []
+        for label, train, test, share, epochs in zip(labels, self.train_mse, self.test_mse,
+                                                     self.share_clipped, self.diverged_epoch):
+            finite = np.isfinite(test)
+            rows.append({
+                "run": label,
+                "train MSE": _median_range(train[finite]),
+                "test MSE": _median_range(test[finite]),
+                "steps clipped": f"{100 * np.mean(share):.0f} %",
+                "diverged": (f"{np.sum(~finite)} of {len(test)}"
+                             + (f" (epoch {epochs.min()}–{epochs.max()})" if (~finite).any()
+                                else "")),
+            })
+        return rows
+
+
+def _median_range(values):
+    """'median (min–max)' of finite values, or 'NaN' when there are none."""
+    if values.size == 0:
+        return "NaN"
+    return f"{np.median(values):.3g} ({values.min():.3g}–{values.max():.3g})"
+
+
+def _clip_limits(settings):
+    """Per-run limits (inf where a rule is off) for global norm, per-tensor norm and value."""
+    known = {"global_clipnorm", "clipnorm", "clipvalue"}
+    for setting in settings:
+        unknown = set(setting) - known
+        if unknown:
+            raise ValueError(f"unknown clipping option(s) {sorted(unknown)}; use {sorted(known)}")
+        optim.SGD([nn.Parameter(np.zeros(1))], 1.0, **setting)  # same validation as run()
+    return [np.array([s.get(key, np.inf) for s in settings], dtype=float)
+            for key in ("global_clipnorm", "clipnorm", "clipvalue")]
+
+
+def run_many(dataset, settings, seeds, lr=0.01, momentum=0.9, epochs=100, batch_size=32,
+             curves=True):
+    r"""Train the chapter's MLP for every (clipping setting, seed) pair at once.
+
+    Each pair gives the same run as ``run(dataset, seed, lr, momentum, epochs,
+    batch_size, **setting)`` (same initial weights, batch order, clipping order:
+    global norm, then per tensor, then value; classic momentum), up to rounding.
+    The K = n_settings x n_seeds networks are stacked along a leading axis, so one
+    NumPy call trains all of them: weights (K, 20, 25), (K, 25), (K, 25, 1), (K, 1);
+    a batch (K, b, 20). A run stops (its weights freeze) at the first non-finite
+    loss, gradient norm or weight, as ``train.fit`` does. ``curves=False`` skips the
+    per-epoch test evaluation (``test_curve`` stays NaN), a third of the cost.
+    """
+    settings = [dict(s) for s in settings]
+    seeds = np.asarray(seeds, dtype=int)
+    n_set, n_seed = len(settings), len(seeds)
+    limits = [np.repeat(limit, n_seed) for limit in _clip_limits(settings)]
+    global_c, tensor_c, value_c = limits
+    models = [build_model(int(s)) for s in seeds]
+    # weights[i][j]: parameter i (W1, b1, W2, b2) of run j = setting (j // n_seed), seed (j % n_seed)
+    weights = [np.concatenate([np.stack([m.parameters()[i].value for m in models])] * n_set)
+               for i in range(4)]
+    velocity = [np.zeros_like(w) for w in weights]
+    n = len(dataset.y_train)
+    orders = [np.random.default_rng(int(s)) for s in seeds]
+    k = n_set * n_seed
+    alive = np.ones(k, bool)
+    clipped_steps = np.zeros(k)
+    div_epoch = np.full(k, -1)
+    div_step = np.full(k, -1)
+    train_curve = np.full((k, epochs), np.nan)
+    test_curve = np.full((k, epochs), np.nan)
+    step = 0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(1, epochs + 1):
+            order = np.tile(np.stack([r.permutation(n) for r in orders]), (n_set, 1))
+            batch_losses = []
+            for start in range(0, n, batch_size):
+                index = order[:, start:start + batch_size]
+                grads, loss = _forward_backward(weights, dataset.X_train[index],
+                                                dataset.y_train[index])
+                batch_losses.append(loss)
+                before = _global_norm(grads)
+                grads = _clip(grads, before, global_c, tensor_c, value_c)
+                after = _global_norm(grads)
+                for w, v, g in zip(weights, velocity, grads):
+                    v[alive] = momentum * v[alive] + g[alive]
+                    w[alive] -= lr * v[alive]
+                clipped_steps += alive & (after < (1.0 - 1e-12) * before)
+                finite = np.isfinite(loss) & np.isfinite(before) & np.all(
+                    [np.isfinite(w).reshape(k, -1).all(axis=1) for w in weights], axis=0)
+                newly = alive & ~finite
+                div_epoch[newly], div_step[newly] = epoch, step
+                alive &= finite
+                step += 1
+            train_curve[alive, epoch - 1] = np.mean(batch_losses, axis=0)[alive]
+            if curves:
+                test_curve[alive, epoch - 1] = _mse(weights, dataset.X_test,
+                                                    dataset.y_test)[alive]
+    steps_run = np.where(alive, step, div_step + 1)
+    train_mse, test_mse = (np.where(alive, _mse(weights, X, y), np.nan)
+                           for X, y in ((dataset.X_train, dataset.y_train),
+                                        (dataset.X_test, dataset.y_test)))
+    unit = 1.0 if dataset.target_scale is None else float(dataset.target_scale[1][0] ** 2)
+    shape = (n_set, n_seed)
+    return ManyRuns(settings, seeds, (unit * train_mse).reshape(shape),
+                    (unit * test_mse).reshape(shape),
+                    (clipped_steps / np.maximum(steps_run, 1)).reshape(shape),
+                    div_epoch.reshape(shape), div_step.reshape(shape),
+                    (unit * train_curve).reshape(shape + (epochs,)),
+                    (unit * test_curve).reshape(shape + (epochs,)))
+
+
+SWEEP_MODES = {
+    "global norm": lambda c: {"global_clipnorm": c},
+    "value": lambda c: {"clipvalue": c},
+    "global norm and value": lambda c: {"global_clipnorm": c, "clipvalue": c},
+}
+
+
+def threshold_sweep(dataset, thresholds, seeds, modes=tuple(SWEEP_MODES), **training):
+    """For each clipping mode, ``run_many`` over ``thresholds`` x ``seeds``.
+
+    Modes are keys of ``SWEEP_MODES``; "global norm and value" sets both options
+    to the same threshold (norm clipping runs first, as in Keras). Returns a dict
+    mode -> ``ManyRuns`` whose rows follow ``thresholds``.
+    """
+    unknown = [m for m in modes if m not in SWEEP_MODES]
+    if unknown:
+        raise ValueError(f"unknown sweep mode(s) {unknown}; choose from {list(SWEEP_MODES)}")
+    return {mode: run_many(dataset, [SWEEP_MODES[mode](c) for c in thresholds], seeds,
+                           curves=False, **training)
+            for mode in modes}
+
+
+def compare_clipping(dataset, lr, threshold, seed=0, epochs=20, option="global_clipnorm"):
+    """The explorer's computation: one run without clipping and one with ``option=threshold``.
+
+    Returns a ``ManyRuns`` with two rows (unclipped, clipped) and one seed.
+    """
+    return run_many(dataset, [{}, {option: threshold}], [seed], lr=lr, epochs=epochs)
+
+
+def _forward_backward(weights, X, y):
+    """Batch losses (K,) and gradients of the stacked MLPs on X (K, b, 20), y (K, b, 1)."""
+    W1, b1, W2, b2 = weights
+    hidden_in = X @ W1 + b1[:, None, :]
+    hidden = np.maximum(hidden_in, 0.0)
+    error = hidden @ W2 + b2[:, None, :] - y
+    loss = np.mean(error**2, axis=(1, 2))
+    g_out = 2.0 * error / error.shape[1]
+    g_hidden = (g_out @ W2.transpose(0, 2, 1)) * (hidden_in > 0)
+    grads = [X.transpose(0, 2, 1) @ g_hidden, g_hidden.sum(axis=1),
+             hidden.transpose(0, 2, 1) @ g_out, g_out.sum(axis=1)]
+    return grads, loss
+
+
+def _tensor_norms(grads):
+    return [np.sqrt(np.sum(g.reshape(len(g), -1) ** 2, axis=1)) for g in grads]
+
+
+def _global_norm(grads):
+    return np.sqrt(sum(norm**2 for norm in _tensor_norms(grads)))
+
+
+def _per_run(factor, g):
+    return factor.reshape((-1,) + (1,) * (g.ndim - 1))
+
+
+def _clip(grads, total, global_c, tensor_c, value_c):
+    """The optimiser's clipping, run by run: global norm, per-tensor norm, then value."""
+    coefficient = np.minimum(global_c / (total + clip.EPS), 1.0)
+    grads = [g * _per_run(coefficient, g) for g in grads]
+    grads = [g * _per_run(np.where(np.isinf(tensor_c), 1.0,
+                                   tensor_c / np.maximum(norm, tensor_c)), g)
+             for g, norm in zip(grads, _tensor_norms(grads))]
+    return [np.clip(g, -_per_run(value_c, g), _per_run(value_c, g)) for g in grads]
+
+
+def _mse(weights, X, y):
+    """Mean squared error of every stacked MLP on the whole of (X, y)."""
+    W1, b1, W2, b2 = weights
+    pred = np.maximum(X @ W1 + b1[:, None, :], 0.0) @ W2 + b2[:, None, :]
+    return np.mean((pred - y) ** 2, axis=(1, 2))

@@ -3,15 +3,22 @@
 On a page without a Python kernel an ipywidget shows only its first state. A twin
 evaluates the explorer's drawing function over a grid of its main parameter when the
 notebook runs and stores every frame in a self-contained HTML player (matplotlib's
-``Animation.to_jshtml``: a slider and buttons, no external JavaScript).
+``Animation.to_jshtml``: a slider and buttons, no external JavaScript). The player's link to
+Font Awesome on a CDN is dropped (the book's theme ships the icons and the site must work
+offline) and its image gets alt text.
 """
+
+from html import escape
+import re
 
 import matplotlib.pyplot as plt
 from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
 
+_CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*">\s*')
 
-def kernel_free_twin(fig, update, values, *, name, fmt="{:g}", interval_ms=600):
+
+def kernel_free_twin(fig, update, values, *, name, fmt="{:g}", interval_ms=600, alt=None):
     """Pre-render ``update(value)`` for every value into an HTML slider player.
 
     Args:
@@ -21,6 +28,7 @@ def kernel_free_twin(fig, update, values, *, name, fmt="{:g}", interval_ms=600):
             every frame is an embedded PNG).
         name: the parameter's name, shown with its value as the figure's title.
         fmt: format of the value in the title.
+        alt: alt text of the player's image; by default it names the parameter and its range.
 
     Returns:
         ``IPython.display.HTML`` holding the player; the figure is closed.
@@ -35,6 +43,10 @@ def kernel_free_twin(fig, update, values, *, name, fmt="{:g}", interval_ms=600):
 
     animation = FuncAnimation(fig, draw_frame, frames=len(values), interval=interval_ms,
                               repeat=False)
-    html = animation.to_jshtml(default_mode="once")
+    html = _CDN_STYLESHEET.sub("", animation.to_jshtml(default_mode="once"))
+    if alt is None:
+        alt = (f"The explorer's figure for {name} from {fmt.format(values[0])} to "
+               f"{fmt.format(values[-1])}, one frame per value, stepped by the slider below.")
+    html = html.replace("<img id=", f'<img alt="{escape(alt)}" id=', 1)
     plt.close(fig)
     return HTML(html)

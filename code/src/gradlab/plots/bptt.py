@@ -1,0 +1,148 @@
+"""Figures of chapter 3: gradient norms across time, the counterexamples, truncation."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .style import figure, log_y, note, style
+
+GRADIENT_LABEL = r"$\|\partial L/\partial h_k\|$"
+
+
+def _axes(ax, ncols=1, width=6.4, height=3.8):
+    if ax is not None:
+        axes = np.atleast_1d(ax)
+        return axes[0].figure, axes
+    fig, axes = figure(ncols, width=width, height=height)
+    return fig, np.atleast_1d(axes)
+
+
+def _marks(trace):
+    """Marker spacing so a 100-step curve shows about ten markers."""
+    return max(1, len(trace.norms) // 10)
+
+
+def plot_sweep(sweep, ax=None):
+    r"""One panel per activation: :math:`\|\partial L/\partial h_k\|` against k for each radius.
+
+    ``sweep`` is the dict of :func:`gradlab.experiments.bptt.spectral_radius_sweep`.
+    The legend gives each radius with its fitted slope beside :math:`\log\rho`.
+    """
+    activations = list(dict.fromkeys(activation for activation, _ in sweep))
+    fig, axes = _axes(ax, ncols=len(activations), width=9.6, height=3.8)
+    for panel, activation in zip(axes, activations):
+        radii = [radius for act, radius in sweep if act == activation]
+        for i, radius in enumerate(radii):
+            trace = sweep[activation, radius]
+            panel.plot(trace.steps, trace.norms, markevery=_marks(trace), **style(i),
+                       label=rf"$\rho$ = {radius:g}: slope {trace.slope:+.3f}, "
+                             rf"$\log\rho$ = {np.log(radius):+.3f}")
+        panel.set_title(f"{activation} activation")
+        panel.set_xlabel("time step k (loss at the last step)")
+        log_y(panel, GRADIENT_LABEL)
+        panel.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def plot_counterexamples(gaussian, saturated, undriven, ax=None):
+    r"""Two panels: the singular value bound is loose, and saturation beats a large bound.
+
+    Left: ``gaussian`` (identity activation) with the bound :math:`\sigma_{\max}^{T-k}` and
+    :math:`\rho^{T-k}`. Right: ``saturated`` and ``undriven`` (tanh, orthogonal recurrence)
+    with the bound :math:`\sigma_{\max}^{T-k}`. Arguments are ``GradientTrace`` objects.
+    """
+    fig, (left, right) = _axes(ax, ncols=2, width=9.6, height=3.6)
+    distance = gaussian.steps[::-1] - 1
+    left.plot(gaussian.steps, gaussian.norms, markevery=_marks(gaussian), **style(0),
+              label=rf"measured (slope {gaussian.slope:+.3f} per step)")
+    left.plot(gaussian.steps, gaussian.sigma_max ** distance.astype(float), **style(3),
+              markevery=_marks(gaussian),
+              label=rf"bound $\sigma_{{\max}}^{{T-k}}$, $\sigma_{{\max}}$ = {gaussian.sigma_max:.3g}")
+    left.plot(gaussian.steps, gaussian.radius ** distance.astype(float), color="0.4",
+              linestyle=":", marker="none", label=rf"$\rho^{{T-k}}$, $\rho$ = {gaussian.radius:.3g}")
+    left.set_title("Gaussian $W_{rec}$, identity activation")
+    distance = saturated.steps[::-1] - 1
+    for i, trace in enumerate((undriven, saturated)):
+        right.plot(trace.steps, trace.norms, markevery=_marks(trace), **style(i + 1),
+                   label=f"input std {trace.drive:g} (slope {trace.slope:+.3f} per step)")
+    right.plot(saturated.steps, saturated.sigma_max ** distance.astype(float), color="0.4",
+               linestyle=":", marker="none",
+               label=rf"bound $\sigma_{{\max}}^{{T-k}}$, $\sigma_{{\max}}$ = {saturated.sigma_max:.3g}")
+    right.set_title(r"orthogonal $W_{rec}$ $\times$ " f"{saturated.sigma_max:.3g}, tanh")
+    for panel in (left, right):
+        panel.set_xlabel("time step k (loss at the last step)")
+        log_y(panel, GRADIENT_LABEL)
+        panel.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def plot_truncation(comparisons, ax=None):
+    """Three panels over ``{radius: TruncationComparison}``: cosine and norm ratio of the
+    truncated to the full gradient against the window, and the share of the full
+    :math:`W_{rec}` gradient at each distance t - k."""
+    fig, (cos_ax, ratio_ax, share_ax) = _axes(ax, ncols=3, width=9.6, height=3.4)
+    for i, (radius, comparison) in enumerate(comparisons.items()):
+        label = rf"$\rho$ = {radius:g}"
+        cos_ax.plot(comparison.windows, comparison.cosine, **style(i), label=label)
+        ratio_ax.plot(comparison.windows, comparison.norm_ratio, **style(i), label=label)
+        share = comparison.distance_share
+        share_ax.plot(np.arange(len(share)), np.where(share > 0, share, np.nan), **style(i),
+                      markevery=max(1, len(share) // 10), label=label)
+    cos_ax.set_ylabel("cosine(truncated, full)")
+    ratio_ax.set_ylabel("norm truncated / norm full")
+    for panel in (cos_ax, ratio_ax):
+        panel.set_xscale("log")
+        panel.set_xlabel("truncation window (steps, log scale)")
+    share_ax.set_xlabel("distance t - k (steps)")
+    log_y(share_ax, "share of the full gradient")
+    cos_ax.legend(fontsize=8)
+    return fig
+
+
+class GradientTimeView:
+    r"""The explorer's figure: :math:`\|\partial L/\partial h_k\|` against k, log scale, with the
+    linear-RNN reference :math:`\rho^{T-k}` and a note when the gradient overflows or underflows.
+
+    ``update(trace, message)`` only changes artists, so redraws are cheap.
+    """
+
+    def __init__(self, width=6.4, height=3.6, dpi=None):
+        self.fig, self.ax = figure(width=width, height=height)
+        plt.close(self.fig)  # shown by the caller, never twice by the inline backend
+        if dpi is not None:
+            self.fig.set_dpi(dpi)
+        (self.line,) = self.ax.plot([], [], **style(0), markevery=10, label="BPTT")
+        (self.reference,) = self.ax.plot([], [], color="0.4", linestyle=":", marker="none",
+                                         label=r"$\rho^{T-k}$ (linear RNN)")
+        self.ax.set_xlabel("time step k (loss at the last step)")
+        log_y(self.ax, GRADIENT_LABEL)
+        self.ax.legend(loc="upper left", fontsize=8)
+        self.note = note(self.ax, "")
+        self.note.set_visible(False)
+
+    def update(self, trace, message=None):
+        """Show ``trace`` (a ``GradientTrace``); ``message`` (or None) in the note."""
+        steps = trace.steps
+        shown = np.where(np.isfinite(trace.norms) & (trace.norms > 0), trace.norms, np.nan)
+        with np.errstate(over="ignore", under="ignore"):
+            reference = trace.radius ** (steps[::-1] - 1).astype(float)
+        reference = np.where(np.isfinite(reference) & (reference > 0), reference, np.nan)
+        self.line.set_data(steps, shown)
+        self.line.set_markevery(max(1, len(steps) // 10))
+        self.reference.set_data(steps, reference)
+        self.line.set_label(f"BPTT, {trace.activation} (slope {trace.slope:+.3f} per step)")
+        self.ax.legend(loc="upper left", fontsize=8)
+        self.ax.set_xlim(0, len(steps) + 1)
+        self.ax.set_ylim(*_log_limits(np.concatenate([shown, reference])))
+        self.ax.set_title(rf"T = {len(steps)}, $\rho$ = {trace.radius:.3g}, "
+                          f"input std {trace.drive:g}", fontsize=9)
+        self.note.set_text(message or "")
+        self.note.set_visible(message is not None)
+
+
+def _log_limits(values):
+    """Log-axis limits around the finite values (one decade of margin); (1e-3, 1e3) if none."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 1e-3, 1e3
+    low, high = np.log10(values.min()), np.log10(values.max())
+    return 10.0 ** max(np.floor(low) - 1, -320), 10.0 ** min(np.ceil(high) + 1, 308)

@@ -1,0 +1,169 @@
+"""Figures of the cliff (``gradlab.cliff`` and ``experiments.cliff_runs``)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.colors import LogNorm
+
+from .. import cliff
+from .style import PALETTE, figure, log_y, note, style
+
+FLOOR = 1e-12  # smallest value shown on a log colour scale
+
+
+def plot_map(surface, ax, quantity="loss", colorbar=True):
+    """Loss or gradient norm over the (w, b) grid on a log colour scale, with the wall dotted."""
+    values = surface.loss if quantity == "loss" else surface.grad_norm
+    label = "loss E(w, b)" if quantity == "loss" else "gradient norm ||∇E||"
+    values = np.maximum(values, FLOOR)
+    mesh = ax.pcolormesh(surface.w, surface.b, values, shading="auto", rasterized=True,
+                         norm=LogNorm(vmin=values.min(), vmax=values.max()))
+    ax.plot(surface.w, cliff.wall_b(surface.w), color="black", linestyle=":", marker="",
+            linewidth=1.2, label="b = 0.5 − w σ(0.5)")
+    ax.set_xlim(surface.w[0], surface.w[-1])
+    ax.set_ylim(surface.b[0], surface.b[-1])
+    ax.set_xlabel("w")
+    ax.set_ylabel("b")
+    ax.grid(False)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, label=f"{label} (log scale)")
+    return mesh
+
+
+def plot_surface_and_norm(surface, axes=None):
+    """Two maps side by side: the loss and the gradient norm."""
+    if axes is None:
+        _, axes = figure(ncols=2, width=9.0, height=3.6)
+    for ax, quantity in zip(axes, ("loss", "grad_norm")):
+        plot_map(surface, ax, quantity)
+    axes[0].legend(loc="lower left", fontsize=8)
+    return axes
+
+
+def plot_wall_scans(scans, axes=None):
+    """Gradient norm against the offset from the wall's centre, one panel per scan (log y)."""
+    if axes is None:
+        _, axes = figure(ncols=len(scans), width=8.0, height=3.2)
+    axes = np.atleast_1d(axes)
+    for i, (ax, scan) in enumerate(zip(axes, scans)):
+        ax.plot(scan.offset, scan.grad_norm, markevery=len(scan.offset) // 10, **style(i))
+        ax.axhline(1.0, color=PALETTE["black"], linestyle="--", linewidth=0.8, marker="")
+        ax.set_xlabel("b − b_wall")
+        log_y(ax, "||∇E||")
+        ax.set_title(f"w = {scan.w:g}: max {scan.maximum:.2g} (dashed: 1)", fontsize=10)
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
+    return axes
+
+
+@dataclass
+class CliffView:
+    """Artists of the descent figure: a map with two paths and the loss per step."""
+
+    map_ax: object
+    loss_ax: object
+    paths: list
+    curves: list
+    message: object
+
+
+def draw_cliff_view(surface, n_steps=100, width=9.0, height=3.6):
+    """The descent figure, with empty paths to fill with ``update_cliff_view``."""
+    fig, (map_ax, loss_ax) = figure(ncols=2, width=width, height=height)
+    plot_map(surface, map_ax, "loss")
+    labels = ("no clipping", "clipped")
+    outline = [patheffects.withStroke(linewidth=4, foreground="white")]
+    paths = [map_ax.plot([], [], label=label, markevery=10, path_effects=outline, **style(i))[0]
+             for i, label in enumerate(labels)]
+    curves = [loss_ax.plot([], [], label=label, markevery=10, **style(i))[0]
+              for i, label in enumerate(labels)]
+    map_ax.legend(loc="lower left", fontsize=8)
+    loss_ax.set_xlim(0, n_steps)
+    loss_ax.set_ylim(1e-8, 1.0)
+    loss_ax.set_xlabel("step")
+    log_y(loss_ax, "loss E")
+    loss_ax.legend(loc="lower left", fontsize=8)
+    message = note(map_ax, "")
+    message.set_fontsize(8)
+    message.set_position((0.5, 0.92))
+    message.set_visible(False)
+    return fig, CliffView(map_ax, loss_ax, paths, curves, message)
+
+
+def _left_the_map(view, trajectory, margin=0.05):
+    """First step at which the path is beyond the map by more than ``margin`` of its size."""
+    outside = np.zeros(len(trajectory.params), dtype=bool)
+    for column, (low, high) in enumerate((view.map_ax.get_xlim(), view.map_ax.get_ylim())):
+        slack = margin * (high - low)
+        values = trajectory.params[:, column]
+        outside |= (values < low - slack) | (values > high + slack)
+    return int(np.argmax(outside)) if outside.any() else None
+
+
+def update_cliff_view(view, comparison):
+    """Draw a ``CliffComparison``; a path that leaves the map or overflows is named in a note."""
+    messages = []
+    for name, trajectory, path, curve in zip(("unclipped", "clipped"),
+                                             (comparison.plain, comparison.clipped),
+                                             view.paths, view.curves):
+        path.set_data(trajectory.params[:, 0], trajectory.params[:, 1])
+        finite = np.isfinite(trajectory.loss)
+        steps = np.arange(len(trajectory.loss))
+        curve.set_data(steps[finite], np.maximum(trajectory.loss[finite], 1e-8))
+        if not finite.all():
+            messages.append(f"{name} run overflowed (non-finite) at step {np.argmin(finite)}")
+            continue
+        left = _left_the_map(view, trajectory)
+        if left is not None:
+            w, b = trajectory.params[left]
+            messages.append(f"{name} run left the map at step {left}, to ({w:.3g}, {b:.3g})")
+    view.message.set_text("\n".join(messages))
+    view.message.set_visible(bool(messages))
+    view.loss_ax.set_title(f"lr = {comparison.lr:.3g}, threshold = {comparison.threshold:.3g}",
+                           fontsize=10)
+
+
+def plot_comparison(surface, comparison):
+    """The descent figure for one comparison; returns the figure."""
+    fig, view = draw_cliff_view(surface, len(comparison.plain.loss) - 1)
+    update_cliff_view(view, comparison)
+    jump = comparison.jump_step
+    view.loss_ax.axvline(jump, color=PALETTE["black"], linestyle=":", linewidth=0.8, marker="")
+    return fig
+
+
+def plot_box_share(box, axes=None):
+    """Starts in the box marked by whether descent reached a low loss, without and with clipping."""
+    if axes is None:
+        _, axes = figure(ncols=2, width=8.0, height=3.6, sharey=True)
+    for ax, (title, final) in zip(axes, (("no clipping", box.plain_loss),
+                                         ("clipped", box.clipped_loss))):
+        good = final < box.low_loss
+        share = np.mean(good)
+        ax.scatter(*box.starts[good].T, s=12, marker="o", color=PALETTE["green"],
+                   label=f"E < {box.low_loss:g}")
+        ax.scatter(*box.starts[~good].T, s=14, marker="x", color=PALETTE["vermillion"],
+                   label="stalled")
+        ax.set_title(f"{title}: {share:.0%} of starts reach E < {box.low_loss:g}", fontsize=10)
+        ax.set_xlabel("start w")
+        ax.set_aspect("equal")
+    axes[0].set_ylabel("start b")
+    axes[0].legend(loc="upper left", fontsize=8, bbox_to_anchor=(0, -0.18), ncols=2)
+    return axes
+
+
+def plot_threshold_sweep(thresholds, shares, plain_share, chosen=None, ax=None):
+    """Share of starts reaching a low loss against the clipping threshold (log x)."""
+    if ax is None:
+        _, ax = figure(width=6.0, height=3.4)
+    ax.plot(thresholds, shares, label="clipped", **style(0))
+    ax.axhline(plain_share, label="no clipping", **{**style(1), "marker": ""})
+    for i, (label, value) in enumerate((chosen or {}).items()):
+        ax.axvline(value, color=PALETTE["black"], linestyle=(":", "-.", "--")[i % 3], marker="",
+                   linewidth=0.9, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("clipping threshold c (log scale)")
+    ax.set_ylabel("share of starts reaching low loss")
+    ax.set_ylim(-0.03, 1.03)
+    ax.legend(fontsize=8, loc="lower center")
+    return ax

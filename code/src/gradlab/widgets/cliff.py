@@ -1,0 +1,65 @@
+"""Explorer: gradient descent on the cliff with and without clipping.
+
+``cliff_explorer`` is the ipywidget (learning rate, threshold, start point);
+``cliff_twin`` pre-renders it over a grid of learning rates for the static
+website. Both call ``experiments.cliff_runs.compare`` and draw through
+``plots.cliff``.
+"""
+
+import ipywidgets as widgets
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import cliff
+from ..experiments.cliff_runs import compare
+from ..plots.cliff import draw_cliff_view, update_cliff_view
+from .twin import kernel_free_twin
+
+N_STEPS = 100
+
+
+def background(n=161):
+    """The loss map under the paths, coarse enough to draw fast."""
+    return cliff.surface(n=n)
+
+
+def cliff_explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
+    """Sliders for lr, threshold and the start (w, b); returns ``widgets.interactive``."""
+    surface = background() if surface is None else surface
+    fig, view = draw_cliff_view(surface, N_STEPS)
+    plt.close(fig)  # shown through the widget's output only
+
+    def show(lr, threshold, w0, b0):
+        update_cliff_view(view, compare((w0, b0), lr, N_STEPS, threshold))
+        return fig
+
+    log_slider = dict(base=10, step=0.05, readout_format=".3g")
+    return widgets.interactive(
+        show,
+        lr=widgets.FloatLogSlider(value=lr, min=-2, max=1, description="lr", **log_slider),
+        threshold=widgets.FloatLogSlider(value=threshold, min=-2, max=2, description="threshold",
+                                         **log_slider),
+        w0=widgets.FloatSlider(value=start[0], min=-10, max=10, step=0.05, description="start w"),
+        b0=widgets.FloatSlider(value=start[1], min=-10, max=10, step=0.05, description="start b"),
+    )
+
+
+def twin_figure(surface, start=(4.0, -4.0), threshold=1.0):
+    """The explorer's figure with ``update(lr)`` for a fixed start and threshold."""
+    fig, view = draw_cliff_view(surface, N_STEPS, width=8.0, height=3.3)
+
+    def update(lr):
+        update_cliff_view(view, compare(start, lr, N_STEPS, threshold))
+
+    update(0.5)
+    return fig, update
+
+
+def cliff_twin(surface=None, lrs=None, start=(4.0, -4.0), threshold=1.0, dpi=80):
+    """Kernel-free twin: the descent figure over a grid of learning rates."""
+    surface = background() if surface is None else surface
+    lrs = np.round(np.geomspace(0.2, 2.0, 10), 3) if lrs is None else lrs
+    fig, update = twin_figure(surface, start, threshold)
+    with mpl.rc_context({"savefig.dpi": dpi}):  # the player's frames are saved at this dpi
+        return kernel_free_twin(fig, update, lrs, name="learning rate", fmt="{:.3g}")

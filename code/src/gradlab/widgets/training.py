@@ -1,0 +1,46 @@
+"""Explorer: training the regression MLP with and without clipping.
+
+Two sliders, learning rate and global-norm threshold (both on log scales), drive
+``experiments.regression.compare_clipping``; the figure shows the test MSE per
+epoch of the unclipped and the clipped run. A run that diverges ends with a cross
+and an annotation such as "no clipping: diverged at epoch 1, step 8".
+"""
+
+import ipywidgets as widgets
+
+from ..experiments import regression
+from ..plots import training as plots
+
+LR_RANGE = (-4.0, 0.0)          # log10 of the learning rate
+THRESHOLD_RANGE = (-2.0, 3.0)   # log10 of the clipping threshold
+
+
+class TrainingExplorer:
+    """The figure plus an ``update(lr, threshold)`` that recomputes and redraws it."""
+
+    def __init__(self, epochs=20, seed=0, dataset=None):
+        self.epochs, self.seed = epochs, seed
+        self.dataset = regression.load() if dataset is None else dataset
+        self.fig, self.artists = plots.explorer_figure(epochs)
+        self.threshold = 1.0
+
+    def update(self, lr, threshold=None):
+        """Train both runs at ``lr`` (and ``threshold``) and redraw; returns the figure."""
+        if threshold is not None:
+            self.threshold = threshold
+        runs = regression.compare_clipping(self.dataset, lr, self.threshold, seed=self.seed,
+                                           epochs=self.epochs)
+        plots.update_explorer(self.artists, runs)
+        return self.fig
+
+
+def training_explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
+    """An ``ipywidgets.interactive``: children[0] learning rate, children[1] threshold."""
+    explorer = TrainingExplorer(epochs, seed)
+    lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=LR_RANGE[0], max=LR_RANGE[1],
+                                       step=0.25, description="learning rate",
+                                       continuous_update=False, readout_format=".2g")
+    threshold_slider = widgets.FloatLogSlider(
+        value=threshold, base=10, min=THRESHOLD_RANGE[0], max=THRESHOLD_RANGE[1], step=0.25,
+        description="threshold", continuous_update=False, readout_format=".2g")
+    return widgets.interactive(explorer.update, lr=lr_slider, threshold=threshold_slider)

@@ -1,0 +1,132 @@
+"""Chapter 4's cliff experiments, their figures and the cliff explorer."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from gradlab import cliff  # noqa: E402
+from gradlab.experiments import cliff_runs as R  # noqa: E402
+from gradlab.plots import cliff as plots  # noqa: E402
+from gradlab.widgets import cliff as explorer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_surface():
+    return cliff.surface(n=41)
+
+
+def test_grid_stats_by_hand(small_surface):
+    stats = R.grid_stats(small_surface)
+    assert stats.spacing == pytest.approx(0.5)
+    assert stats.maximum == small_surface.grad_norm.max()
+    assert np.mean(small_surface.grad_norm <= stats.median) >= 0.5
+
+
+def test_wall_scan_is_centred_and_its_band_counted():
+    scan = R.scan_wall(5.0, half_width=0.01, n=201)
+    assert scan.offset[100] == pytest.approx(0.0, abs=1e-12)
+    spacing = scan.offset[1] - scan.offset[0]
+    assert scan.band_width(level=0.0) == pytest.approx(201 * spacing)
+    assert scan.band_width(level=np.inf) == 0.0
+
+
+@pytest.mark.parametrize("start, lr", [((4.0, -4.0), 0.5), ((5.2, -3.1), 1.0), ((-2.0, 1.0), 0.3)])
+def test_trajectories_equal_cliff_descend(start, lr):
+    plain, clipped = R.trajectories(start, lr, 60, [None, 1.0])
+    np.testing.assert_array_equal(plain.params, cliff.descend(start, lr, 60).params)
+    np.testing.assert_array_equal(clipped.params, cliff.descend(start, lr, 60, max_norm=1.0).params)
+
+
+def test_clipped_steps_are_bounded_by_lr_times_threshold():
+    (run,) = R.trajectories((5.2, -3.1), 1.0, 100, [0.3])
+    assert run.step_lengths.max() <= 0.3 + 1e-12
+
+
+def test_comparison_finds_the_jump():
+    comparison = R.compare((4.0, -4.0), 0.5)
+    first = comparison.first_difference
+    np.testing.assert_array_equal(comparison.plain.params[:first],
+                                  comparison.clipped.params[:first])
+    assert comparison.jump_step == first - 1  # the first clipped step is the unclipped jump
+    assert comparison.jump_length == comparison.plain.step_lengths.max() > 1.0
+
+
+def test_identical_runs_have_no_first_difference():
+    comparison = R.compare((0.0, 0.0), 0.1, n_steps=10, threshold=100.0)
+    assert comparison.first_difference is None
+
+
+def test_box_starts_grid():
+    starts = R.box_starts((4.0, -4.0), 0.5, 3)
+    assert starts.shape == (9, 2)
+    np.testing.assert_allclose(starts.min(axis=0), [3.5, -4.5])
+    np.testing.assert_allclose(starts.mean(axis=0), [4.0, -4.0])
+
+
+def test_box_share_matches_single_runs():
+    box = R.box_share((4.0, -4.0), 0.1, 0.5, n_steps=30, n_per_side=3)
+    for start, final in zip(box.starts, box.clipped_loss):
+        assert final == pytest.approx(cliff.descend(start, 0.5, 30, max_norm=1.0).loss[-1],
+                                      rel=1e-9, abs=1e-15)
+    assert box.plain_share == np.mean(box.plain_loss < R.LOW_LOSS)
+
+
+def test_share_by_threshold_huge_threshold_equals_no_clipping():
+    starts = R.box_starts((4.0, -4.0), 0.2, 5)
+    box = R.box_share((4.0, -4.0), 0.2, 0.5, n_per_side=5)
+    assert R.share_by_threshold(starts, 0.5, [1e12])[0] == box.plain_share
+
+
+def test_observed_norms_follow_unclipped_descent():
+    norms = R.observed_norms([[4.0, -4.0]], 0.5, 20)
+    np.testing.assert_allclose(norms[:, 0], cliff.descend((4.0, -4.0), 0.5, 20).grad_norm[:20])
+
+
+def test_figures_draw(small_surface):
+    plots.plot_surface_and_norm(small_surface)
+    plots.plot_wall_scans([R.scan_wall(5.0, 0.01, 101)])
+    fig = plots.plot_comparison(small_surface, R.compare((4.0, -4.0), 0.5))
+    assert len(fig.axes[0].lines[1].get_xdata()) == 101
+    box = R.box_share((4.0, -4.0), 0.1, 0.5, n_steps=10, n_per_side=3)
+    assert len(plots.plot_box_share(box)) == 2
+    ax = plots.plot_threshold_sweep([0.1, 1, 10], [0.5, 0.9, 0.6], 0.6, {"p90": 0.5})
+    assert ax.get_xscale() == "log"
+
+
+def test_leaving_the_map_is_annotated(small_surface):
+    fig = plots.plot_comparison(small_surface, R.compare((5.2, -3.1), 1.0))
+    message = fig.axes[0].texts[-1]
+    assert message.get_visible() and "unclipped run left the map at step" in message.get_text()
+
+
+def test_explorer_redraws_on_slider_change(small_surface):
+    w = explorer.cliff_explorer(small_surface)
+    path = w.result.axes[0].lines[1]
+    before = path.get_xydata().copy()
+    w.children[0].value = 1.0  # learning rate
+    assert not np.allclose(before, path.get_xydata())
+    w.children[2].value = -3.0  # start w
+    assert path.get_xydata()[0, 0] == -3.0
+
+
+def test_explorer_survives_every_extreme(small_surface):
+    w = explorer.cliff_explorer(small_surface)
+    lr, threshold, start_w, start_b = w.children[:4]
+    extremes = [(lr, 10.0**lr.min, 10.0**lr.max),
+                (threshold, 10.0**threshold.min, 10.0**threshold.max),
+                (start_w, start_w.min, start_w.max), (start_b, start_b.min, start_b.max)]
+    for slider, low, high in extremes + extremes[::-1]:  # every slider at both ends, in two orders
+        for value in (low, high):
+            slider.value = value
+            w.result.canvas.draw()
+    lr.value, threshold.value, start_w.value, start_b.value = 1.0, 100.0, 5.2, -3.1
+    assert "left the map" in w.result.axes[0].texts[-1].get_text()
+
+
+def test_twin_update_changes_the_paths(small_surface):
+    fig, update = explorer.twin_figure(small_surface)
+    before = fig.axes[0].lines[1].get_xydata().copy()
+    update(1.5)
+    assert not np.array_equal(before, fig.axes[0].lines[1].get_xydata())
