@@ -10,8 +10,8 @@ below 0.05.
 ``run_many`` trains every (learning rate, clipping, seed) combination at once:
 the K networks are stacked along a leading axis and the recurrence runs over all
 of them in one NumPy call per time step. Each run equals the package's
-``rnn.LastStepRegressor`` trained by ``train.fit`` on the same stream of batches
-(``tests/test_adding.py`` checks it step by step).
+``rnn.LastStepRegressor`` trained by ``train.fit`` on the same stream of batches, up
+to rounding (``tests/test_adding.py`` checks it step by step).
 """
 
 from dataclasses import dataclass
@@ -81,15 +81,17 @@ class AddingRuns:
     def summary(self):
         """One dict per setting: shares over seeds, divergence steps, median test MSE."""
         rows = []
+        converged, diverged_share = self.share_converged(), self.share_diverged()
+        clipped = self.share_clipped()
         for i, (lr, limit) in enumerate(self.settings):
             diverged = self.diverged_step[i][self.diverged_step[i] >= 0]
             finite = self.test_mse[i][np.isfinite(self.test_mse[i])]
             rows.append({
                 "lr": lr, "clipping": "none" if limit is None else f"global norm {limit:g}",
-                "converged": self.share_converged()[i],
-                "diverged": self.share_diverged()[i],
-                "NaN at step": (f"{diverged.min()}–{diverged.max()}" if diverged.size else "–"),
-                "steps clipped": self.share_clipped()[i],
+                "converged": converged[i],
+                "diverged": diverged_share[i],
+                "NaN at step": f"{diverged.min()}–{diverged.max()}" if diverged.size else "–",
+                "steps clipped": clipped[i],
                 "median test MSE": float(np.median(finite)) if finite.size else float("nan"),
             })
         return rows

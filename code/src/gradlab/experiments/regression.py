@@ -147,10 +147,10 @@ def run_many(dataset, settings, seeds, lr=0.01, momentum=0.9, epochs=100, batch_
     settings = [dict(s) for s in settings]
     seeds = np.asarray(seeds, dtype=int)
     n_set, n_seed = len(settings), len(seeds)
-    limits = [np.repeat(limit, n_seed) for limit in _clip_limits(settings)]
-    global_c, tensor_c, value_c = limits
+    global_c, tensor_c, value_c = (np.repeat(limit, n_seed) for limit in _clip_limits(settings))
     models = [build_model(int(s)) for s in seeds]
-    # weights[i][j]: parameter i (W1, b1, W2, b2) of run j = setting (j // n_seed), seed (j % n_seed)
+    # weights[i][j]: parameter i (W1, b1, W2, b2) of run j, that is of
+    # setting j // n_seed and seed j % n_seed
     weights = [np.concatenate([np.stack([m.parameters()[i].value for m in models])] * n_set)
                for i in range(4)]
     velocity = [np.zeros_like(w) for w in weights]

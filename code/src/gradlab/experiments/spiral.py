@@ -93,7 +93,8 @@ class Case:
     def summary(self):
         """Medians over seeds of final loss and accuracy; means of clip and saturation shares."""
         return {
-            "form": FORM_NAMES.get(self.form, self.form), "lr": self.lr, "effective lr": self.effective_lr,
+            "form": FORM_NAMES.get(self.form, self.form), "lr": self.lr,
+            "effective lr": self.effective_lr,
             "clip": "none" if self.clipvalue is None else f"{self.clipvalue:g}",
             "inputs": self.inputs,
             "final loss": float(np.median([r.final_loss for r in self.runs])),

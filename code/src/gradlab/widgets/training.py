@@ -7,6 +7,7 @@ and an annotation such as "no clipping: diverged at epoch 1, step 8".
 """
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 
 from ..experiments import regression
 from ..plots import training as plots
@@ -37,6 +38,7 @@ class TrainingExplorer:
 def training_explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
     """An ``ipywidgets.interactive``: children[0] learning rate, children[1] threshold."""
     explorer = TrainingExplorer(epochs, seed)
+    plt.close(explorer.fig)  # shown through the widget's output only
     lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=LR_RANGE[0], max=LR_RANGE[1],
                                        step=0.25, description="learning rate",
                                        continuous_update=False, readout_format=".2g")
