@@ -52,7 +52,11 @@ def _restore(arrays, single):
 
 def tensor_norm(g, norm_type=2.0):
     r""":math:`\|g\|_p` of one array, flattened (:math:`\max|g_i|` for :math:`p=\infty`)."""
-    p = _norm_type(norm_type)
+    return _norm(g, _norm_type(norm_type))
+
+
+def _norm(g, p):
+    """``tensor_norm`` with ``p`` already checked (the training loop calls this every step)."""
     g = np.asarray(g, dtype=np.float64).ravel()
     if g.size == 0:
         return 0.0
@@ -70,7 +74,7 @@ def global_norm(grads, norm_type=2.0):
     """
     arrays, _ = _as_arrays(grads)
     p = _norm_type(norm_type)
-    return tensor_norm([tensor_norm(g, p) for g in arrays], p)
+    return _norm([_norm(g, p) for g in arrays], p)
 
 
 def clip_coefficient(total_norm, max_norm):
