@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gradlab import gradcheck, rnn
+from gradlab import functional, gradcheck, rnn
 from gradlab.errors import MissingForwardError
 
 TOL = 1e-7
@@ -117,3 +117,20 @@ def test_rnn_bad_input():
         model.backward(np.ones((3, 1, 4)))
     with pytest.raises(ValueError, match="no hidden-state gradients"):
         make().hidden_grad_norms()
+
+
+def test_row_norms_by_hand_and_beyond_the_square_overflow():
+    vectors = np.array([[3.0, 4.0], [3e200, 4e200], [0.0, 0.0], [np.inf, 1.0], [np.nan, 1.0]])
+    norms = functional.row_norms(vectors[:, None, :])
+    np.testing.assert_allclose(norms[:3], [5.0, 5e200, 0.0], rtol=1e-15)
+    assert np.isinf(norms[3]) and np.isnan(norms[4])
+
+
+def test_hidden_grad_norms_stay_finite_for_huge_finite_gradients():
+    model = make()
+    x = sequence()
+    model.forward(x)
+    model.backward(np.full((6, 2, 4), 1e200))
+    norms = model.hidden_grad_norms()
+    assert np.all(np.isfinite(norms)) and norms[-1] == pytest.approx(1e200 * np.sqrt(8))
+

@@ -10,7 +10,7 @@ Shapes (time-major): ``x`` (T, B, n_in), ``h`` (T, B, H), ``W_in`` (n_in, H),
 
 import numpy as np
 
-from . import validate
+from . import functional, validate
 from .nn import Linear, Module, Parameter
 
 # name -> (f, f' written in terms of the output h = f(a), which the forward pass keeps)
@@ -141,10 +141,10 @@ class RNN(Module):
         return grad_pre @ self.W_in.value.T
 
     def hidden_grad_norms(self):
-        r""":math:`\|\partial L/\partial h_t\|` for t = 1..T (Frobenius over the batch)."""
+        r""":math:`\|\partial L/\partial h_t\|` for t = 1..T (Frobenius over the batch, no overflow of squares)."""
         if self.hidden_grads is None:
             raise ValueError("no hidden-state gradients yet: run backward first")
-        return np.sqrt(np.sum(self.hidden_grads**2, axis=(1, 2)))
+        return functional.row_norms(self.hidden_grads)
 
     def __repr__(self):
         trunc = "" if self.truncate is None else f", truncate={self.truncate}"

@@ -49,6 +49,19 @@ def largest_singular_value(matrix):
     return float(np.linalg.norm(matrix, 2))
 
 
+def power_growth_rates(matrix, powers):
+    r""":math:`\|W^n\|_2^{1/n}` for each n in ``powers``: the average gain per step over n steps.
+
+    It starts at :math:`\sigma_{\max}(W)` (n = 1) and tends to :math:`\rho(W)` as n grows
+    (Gelfand's formula), which is why the spectral radius sets the long-run rate.
+    """
+    rates = []
+    for n in powers:
+        n = validate.positive_int(n, "power")
+        rates.append(largest_singular_value(np.linalg.matrix_power(matrix, n)) ** (1.0 / n))
+    return np.array(rates)
+
+
 def build_rnn(W_rec, activation, drive):
     """A :class:`gradlab.rnn.RNN` with the given recurrence and :math:`W_{in}` = ``drive`` × I."""
     n_hidden = W_rec.shape[0]
@@ -56,22 +69,6 @@ def build_rnn(W_rec, activation, drive):
     model.W_rec.value = np.array(W_rec, dtype=np.float64)
     model.W_in.value = drive * np.eye(n_hidden)
     return model
-
-
-def safe_norms(vectors):
-    r"""Euclidean norm over every axis but the first, without overflow of the squares.
-
-    ``np.sqrt(np.sum(g**2))`` turns a finite gradient of size 1e160 into inf; scaling
-    by the largest entry first keeps every finite vector's norm finite (up to ~1.8e308).
-    Rows holding inf give inf, rows holding NaN give NaN. Shape (T, ...) → (T,).
-    """
-    flat = np.abs(np.asarray(vectors, dtype=np.float64).reshape(len(vectors), -1))
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        scale = flat.max(axis=1)
-        scaled = flat / np.where(scale > 0, scale, 1.0)[:, None]
-        norms = scale * np.sqrt(np.sum(scaled**2, axis=1))
-    norms[np.isnan(flat).any(axis=1)] = np.nan
-    return norms
 
 
 def fitted_slope(norms, fit_from=10):
@@ -134,7 +131,7 @@ def gradient_through_time(W_rec, activation="identity", steps=100, drive=0.5, se
         grad_h = np.zeros_like(hs)
         grad_h[-1, 0] = u / np.linalg.norm(u)
         model.backward(grad_h)
-    norms = safe_norms(model.hidden_grads)
+    norms = model.hidden_grad_norms()
     return GradientTrace(norms, fitted_slope(norms, fit_from), activation,
                          rnn.spectral_radius(W_rec), largest_singular_value(W_rec), drive)
 
@@ -206,17 +203,27 @@ def gradient_terms_by_distance(model, x, grad_h):
 
 @dataclass
 class RecallTask:
-    r"""A delayed-recall loss on an RNN: :math:`L = \frac{1}{2T}\sum_t (h_t\cdot v - y_t)^2`,
-    :math:`y_t = x_{t-\text{delay},0}`. ``grad_h`` (T, 1, H) is :math:`\partial L_t/\partial h_t`."""
+    r"""A delayed-recall loss on an RNN: :math:`L = \frac{1}{2T}\sum_t (h_t\cdot v - y_t)^2`
+    with :math:`y_t = x_{t-\text{delay},0}` (0 for the first ``delay`` steps).
+
+    Attributes: ``model``; ``x`` (T, 1, H); ``readout`` v (H,); ``target`` y (T,);
+    ``grad_h`` (T, 1, H), the direct :math:`\partial L/\partial h_t` at the model's weights.
+    """
 
     model: rnn.RNN
     x: np.ndarray
+    readout: np.ndarray
+    target: np.ndarray
     grad_h: np.ndarray
-    delay: int
+
+    def loss(self):
+        """The loss at the model's current weights (runs a forward pass)."""
+        prediction = self.model.forward(self.x)[:, 0] @ self.readout
+        return float(0.5 * np.mean((prediction - self.target) ** 2))
 
 
 def recall_task(W_rec, activation="tanh", steps=60, delay=20, drive=0.5, seed=0):
-    """Build the RNN, a random sequence (T, 1, H), its targets and the per-step loss gradients."""
+    """Build the RNN, a random sequence, its delayed targets and the per-step loss gradients."""
     model = build_rnn(W_rec, activation, drive)
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(steps, 1, model.n_hidden))
@@ -225,7 +232,7 @@ def recall_task(W_rec, activation="tanh", steps=60, delay=20, drive=0.5, seed=0)
     target[delay:] = x[:steps - delay, 0, 0]
     prediction = model.forward(x)[:, 0] @ readout
     grad_h = ((prediction - target) / steps)[:, None, None] * readout
-    return RecallTask(model, x, grad_h, delay)
+    return RecallTask(model, x, readout, target, grad_h)
 
 
 def parameter_gradient(model, grad_h, window=None):

@@ -2,6 +2,7 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .style import figure, log_y, note, style
 
@@ -19,6 +20,40 @@ def _axes(ax, ncols=1, width=6.4, height=3.8):
 def _marks(trace):
     """Marker spacing so a 100-step curve shows about ten markers."""
     return max(1, len(trace.norms) // 10)
+
+
+def plot_unrolled(steps=4, ax=None):
+    r"""Diagram of the RNN unrolled over ``steps`` steps, with the BPTT paths.
+
+    Inputs :math:`x_t` (bottom) feed states :math:`h_t` (middle) through :math:`W_{in}`;
+    each state feeds the next through the same :math:`W_{rec}` and a loss :math:`L_t`
+    (top) through the readout :math:`V`. Dashed arrows run backwards: the Jacobians :math:`J_t = \partial h_t/\partial h_{t-1}`.
+    """
+    fig, (ax,) = _axes(ax, width=7.2, height=3.2)
+    box = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": "0.2"}
+    forward = {"arrowstyle": "-|>", "color": "0.2", "lw": 1.4, "shrinkA": 14, "shrinkB": 14}
+    backward = {"arrowstyle": "-|>", "color": style(3)["color"], "lw": 1.4, "linestyle": "--",
+                "shrinkA": 14, "shrinkB": 14, "connectionstyle": "arc3,rad=-0.45"}
+    ax.text(0, 1, "$h_0$", ha="center", va="center", bbox=box, fontsize=11)
+    for t in range(1, steps + 1):
+        ax.text(t, 0, f"$x_{t}$", ha="center", va="center", bbox=box, fontsize=11)
+        ax.text(t, 1, f"$h_{t}$", ha="center", va="center", bbox=box, fontsize=11)
+        ax.text(t, 2, f"$L_{t}$", ha="center", va="center", bbox=box, fontsize=11)
+        ax.annotate("", (t, 1), (t, 0), arrowprops=forward)
+        ax.annotate("", (t, 2), (t, 1), arrowprops=forward)
+        ax.annotate("", (t, 1), (t - 1, 1), arrowprops=forward)
+        ax.annotate("", (t - 1, 1), (t, 1), arrowprops=backward)
+        ax.text(t - 0.5, 1.1, "$W_{rec}$", ha="center", va="bottom", fontsize=9)
+        ax.text(t - 0.5, 0.72, f"$J_{t}$", ha="center", va="top", fontsize=9,
+                color=style(3)["color"])
+        ax.text(t + 0.06, 0.45, "$W_{in}$", ha="left", va="center", fontsize=8)
+        ax.text(t + 0.06, 1.5, "$V$", ha="left", va="center", fontsize=8)
+    ax.text(steps + 0.45, 1.0, "forward: solid\nbackward (BPTT): dashed", ha="left",
+            va="center", fontsize=8)
+    ax.set_xlim(-0.4, steps + 1.6)
+    ax.set_ylim(-0.4, 2.4)
+    ax.set_axis_off()
+    return fig
 
 
 def plot_sweep(sweep, ax=None):
@@ -68,10 +103,10 @@ def plot_counterexamples(gaussian, saturated, undriven, ax=None):
                linestyle=":", marker="none",
                label=rf"bound $\sigma_{{\max}}^{{T-k}}$, $\sigma_{{\max}}$ = {saturated.sigma_max:.3g}")
     right.set_title(r"orthogonal $W_{rec}$ $\times$ " f"{saturated.sigma_max:.3g}, tanh")
-    for panel in (left, right):
+    for panel, corner in ((left, "upper right"), (right, "lower right")):
         panel.set_xlabel("time step k (loss at the last step)")
         log_y(panel, GRADIENT_LABEL)
-        panel.legend(fontsize=7, loc="lower right")
+        panel.legend(fontsize=7, loc=corner)
     return fig
 
 
@@ -102,6 +137,9 @@ class GradientTimeView:
     r"""The explorer's figure: :math:`\|\partial L/\partial h_k\|` against k, log scale, with the
     linear-RNN reference :math:`\rho^{T-k}` and a note when the gradient overflows or underflows.
 
+    The curve is drawn as :math:`\log_{10}` of the norm on a linear axis whose ticks read
+    :math:`10^{n}`: it stays readable from subnormal numbers (1e-320) to the largest
+    float (1e308), where matplotlib's log axis overflows while placing its ticks.
     ``update(trace, message)`` only changes artists, so redraws are cheap.
     """
 
@@ -114,35 +152,35 @@ class GradientTimeView:
         (self.reference,) = self.ax.plot([], [], color="0.4", linestyle=":", marker="none",
                                          label=r"$\rho^{T-k}$ (linear RNN)")
         self.ax.set_xlabel("time step k (loss at the last step)")
-        log_y(self.ax, GRADIENT_LABEL)
-        self.ax.legend(loc="upper left", fontsize=8)
+        self.ax.set_ylabel(f"{GRADIENT_LABEL} (log scale)")
+        self.ax.yaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+        self.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"$10^{{{v:.0f}}}$"))
         self.note = note(self.ax, "")
         self.note.set_visible(False)
 
     def update(self, trace, message=None):
         """Show ``trace`` (a ``GradientTrace``); ``message`` (or None) in the note."""
         steps = trace.steps
-        shown = np.where(np.isfinite(trace.norms) & (trace.norms > 0), trace.norms, np.nan)
-        with np.errstate(over="ignore", under="ignore"):
-            reference = trace.radius ** (steps[::-1] - 1).astype(float)
-        reference = np.where(np.isfinite(reference) & (reference > 0), reference, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shown = np.log10(trace.norms)
+            reference = (steps[::-1] - 1) * np.log10(trace.radius)
+        shown[~np.isfinite(shown)] = np.nan
         self.line.set_data(steps, shown)
         self.line.set_markevery(max(1, len(steps) // 10))
         self.reference.set_data(steps, reference)
         self.line.set_label(f"BPTT, {trace.activation} (slope {trace.slope:+.3f} per step)")
-        self.ax.legend(loc="upper left", fontsize=8)
+        self.ax.legend(loc="best", fontsize=8)
         self.ax.set_xlim(0, len(steps) + 1)
-        self.ax.set_ylim(*_log_limits(np.concatenate([shown, reference])))
+        self.ax.set_ylim(*_decade_limits(np.concatenate([shown, reference])))
         self.ax.set_title(rf"T = {len(steps)}, $\rho$ = {trace.radius:.3g}, "
                           f"input std {trace.drive:g}", fontsize=9)
         self.note.set_text(message or "")
         self.note.set_visible(message is not None)
 
 
-def _log_limits(values):
-    """Log-axis limits around the finite values (one decade of margin); (1e-3, 1e3) if none."""
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return 1e-3, 1e3
-    low, high = np.log10(values.min()), np.log10(values.max())
-    return 10.0 ** max(np.floor(low) - 1, -320), 10.0 ** min(np.ceil(high) + 1, 308)
+def _decade_limits(exponents):
+    """Axis limits in decades around the finite ``exponents``, one decade of margin."""
+    exponents = exponents[np.isfinite(exponents)]
+    if exponents.size == 0:
+        return -3.0, 3.0
+    return np.floor(exponents.min()) - 1, np.ceil(exponents.max()) + 1
