@@ -10,7 +10,7 @@ NOTEBOOKS ?= $(sort $(wildcard chapters/*.ipynb))
 # against each other on a 2-core machine (measured 3-6x slower notebooks without it).
 export OPENBLAS_NUM_THREADS = 1
 
-.PHONY: install book test notebooks lab bench clean
+.PHONY: install book student test test-site notebooks lab bench clean
 
 install: $(INSTALLED)
 
@@ -22,26 +22,41 @@ $(INSTALLED): requirements.txt code/pyproject.toml
 	touch $@
 
 ## Build the website into _build/html (every notebook executed, warnings are errors).
+## MathJax and the widget JavaScript come from the npm registry into _vendor/ (never a CDN).
 book: $(INSTALLED)
+	bash tools/vendor_assets.sh
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Website built: open $(CURDIR)/_build/html/index.html"
 
+## The student edition: the same website without any solution, in _build/student/html.
+student: $(INSTALLED)
+	bash tools/vendor_assets.sh
+	$(BIN)/python -m gradlab.editions student . _build/student-src
+	$(BIN)/jupyter-book build _build/student-src --path-output _build/student -W -n --keep-going
+	@echo "Student edition built: open $(CURDIR)/_build/student/_build/html/index.html"
+
 ## Unit tests, then strict nbval over every chapter notebook.
 test: $(INSTALLED)
-	$(BIN)/python -m pytest tests -n 2
+	$(BIN)/python -m pytest tests -n 2 --ignore=tests/browser
 	$(if $(NOTEBOOKS),$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile $(NOTEBOOKS))
 
+## The built website in headless Chromium (run after `make book`): every page loads cleanly,
+## math, alt text, solutions, explorers, search, links, no CDN; screenshots in _build/screenshots.
+test-site: $(INSTALLED)
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
+
 ## Refresh the committed outputs: execute each notebook in place in a fresh kernel.
+## Solutions are folded for JupyterLab first (cell metadata only; see gradlab.editions).
 notebooks: $(INSTALLED)
+	$(BIN)/python -m gradlab.editions collapse $(NOTEBOOKS)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 $(NOTEBOOKS)
 
-## JupyterLab on the chapters (JupyterLab and its MyST renderer are installed only here).
+## JupyterLab on the chapters, with MyST rendering (jupyterlab-myst) and live widgets.
 lab: $(INSTALLED)
-	$(BIN)/python -m pip install --quiet "jupyterlab>=4.1,<5" "jupyterlab-myst>=2.4"
 	$(BIN)/jupyter lab chapters
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build _vendor .pytest_cache .hypothesis
 
 ## Benchmarks: notebooks, book build, explorer latency, package hot paths -> benchmarks/results.md
 bench: $(INSTALLED)

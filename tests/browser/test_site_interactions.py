@@ -1,0 +1,77 @@
+"""What a reader does on the site: open a solution, move an explorer's slider, search."""
+
+import pytest
+
+from browsing import SITE, chapter_pages
+
+
+def pages_containing(marker):
+    """Chapter pages whose HTML holds ``marker``: found from the build, never listed by hand."""
+    return [page for page in chapter_pages() if marker in (SITE / page).read_text("utf-8")]
+
+
+def require_chapters():
+    if not chapter_pages():
+        pytest.skip("no chapter page is built yet")
+
+
+SOLUTION_MARKER = 'class="solution dropdown'
+PLAYER_MARKER = 'class="anim-slider"'
+
+
+def test_some_chapter_has_solutions_and_explorer_players():
+    require_chapters()
+    assert pages_containing(SOLUTION_MARKER), "no chapter page has a solution dropdown"
+    assert pages_containing(PLAYER_MARKER), "no chapter page has a kernel-free explorer"
+
+
+def test_every_exercise_page_has_solutions():
+    require_chapters()
+    without = [page for page in pages_containing('class="exercise')
+               if page not in pages_containing(SOLUTION_MARKER)]
+    assert without == []
+
+
+@pytest.mark.parametrize("chapter_path", pages_containing(SOLUTION_MARKER))
+def test_solutions_start_closed_and_open_on_click(visit, chapter_path):
+    page = visit(chapter_path).page
+    solutions = page.locator(".solution.dropdown")
+    assert solutions.count() >= 1
+    for i in range(solutions.count()):
+        solution = solutions.nth(i)
+        content = solution.locator(":scope > section, :scope > :not(.admonition-title)").first
+        assert content.is_hidden(), f"solution {i + 1} of {chapter_path} is open before any click"
+        solution.locator("button.toggle-button").click()
+        content.wait_for(state="visible", timeout=5000)
+        assert content.is_visible()
+
+
+@pytest.mark.parametrize("chapter_path", pages_containing(PLAYER_MARKER))
+def test_explorer_players_change_frame(visit, chapter_path):
+    page = visit(chapter_path).page
+    players = page.locator(".animation")
+    assert players.count() >= 1
+    for i in range(players.count()):
+        player = players.nth(i)
+        image, slider = player.locator("img"), player.locator("input.anim-slider")
+        assert int(slider.get_attribute("max")) >= 1, "a player needs at least two frames"
+        first = image.get_attribute("src")
+        assert first.startswith("data:image/png")
+        slider.focus()
+        page.keyboard.press("End")  # a reader dragging the slider to its last value
+        last = image.get_attribute("src")
+        assert last != first
+        player.get_by_role("button", name="First frame").click()
+        assert image.get_attribute("src") == first
+        player.get_by_role("button", name="Next frame").click()
+        assert image.get_attribute("src") not in (first, None)
+
+
+def test_search_finds_clipping(visit):
+    page = visit("search.html?q=clipping").page
+    results = page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=15000)
+    assert results.count() >= 1
+    if chapter_pages():
+        links = results.locator("a").evaluate_all("links => links.map(a => a.href)")
+        assert any("/chapters/" in link for link in links), links
