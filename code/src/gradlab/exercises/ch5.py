@@ -1,0 +1,351 @@
+r"""The chapter 5 exercises, registered with ``gradlab.checks`` on import.
+
+Numeric questions: the scalar chain through depth, norm clipping by hand, powers
+near 1 over long ranges, global versus per-parameter norms. Open question: the
+diagnosis of a run that turns NaN. Functions checked on seeded random inputs
+against the package: ``clip_by_value``, ``clip_by_global_norm``,
+``linear_backward``, ``bptt_step``. And the regression threshold sweep.
+"""
+
+import numpy as np
+
+from .. import clip, nn, rnn
+from ..checks import (Exercise, Wrong, as_array, as_number, as_tuple, call_student, number_judge,
+                     open_judge, passed, register, vector_judge, _close)
+
+# --- depth and weight: the signal at layer 1 of a 5-layer scalar chain is w^4 ---
+
+register(Exercise(
+    "depth_w3",
+    number_judge(3.0**4, mistakes=[
+        (3.0**5, "that is w to the fifth: from layer 5 back to layer 1 the signal crosses "
+                 "four weights, not five."),
+        (3.0 * 4, "the factors multiply, they do not add.")]),
+    hint="Each layer multiplies the backward signal by w. How many weights lie between "
+         "the output of layer 5 and layer 1?",
+    solution="Four weights lie between layer 5 and layer 1, so the signal is 3**4 = 81."))
+
+register(Exercise(
+    "depth_w09",
+    number_judge(0.9**4, mistakes=[
+        (0.9**5, "that is w to the fifth: count the weights between layer 5 and layer 1.")]),
+    hint="Same chain as before with w = 0.9: a product of equal factors.",
+    solution="0.9**4 = 0.6561: the signal shrinks by a tenth per layer."))
+
+register(Exercise(
+    "depth_constant",
+    number_judge(1.0, mistakes=[(-1.0, "with w = -1 the size stays constant but the sign "
+                                       "flips at every layer; give the positive weight.")]),
+    hint="For which w does w**k not depend on k?",
+    solution="w = 1 (more generally |w| = 1): then w**k has size 1 at every depth."))
+
+# --- norm clipping by hand: [3, 4] and [6, 8] at threshold 2 both give [1.2, 1.6] ---
+
+
+def _clip_properties(g, threshold):
+    """Property messages for a norm-clipped version of ``g``: bounded norm, same direction."""
+
+    def properties(array):
+        norm = float(np.linalg.norm(array))
+        if norm > threshold * (1 + 1e-6):
+            raise Wrong(f"the clipped vector's norm is {norm:.4g}, above the threshold "
+                        f"{threshold:g}.")
+        cosine = float(array @ g) / (norm * np.linalg.norm(g)) if norm > 0 else 0.0
+        if cosine < 1 - 1e-9:
+            raise Wrong("the direction changed: norm clipping only rescales the vector.")
+        raise Wrong(f"the direction is right but the norm is {norm:.4g}; a vector longer "
+                    f"than the threshold is scaled to norm exactly {threshold:g}.")
+
+    return properties
+
+
+for _name, _g in (("clip_34", [3.0, 4.0]), ("clip_68", [6.0, 8.0])):
+    _g = np.array(_g)
+    register(Exercise(
+        _name,
+        vector_judge(clip.clip_by_norm(_g, 2.0), properties=_clip_properties(_g, 2.0),
+                     mistakes=[(np.clip(_g, -2, 2), "that is clipping by value: it changed "
+                                                    "the direction.")]),
+        hint="Compute the norm of g, then multiply g by threshold / norm when the norm is "
+             "above the threshold.",
+        solution=f"norm(g) = {np.linalg.norm(_g):g}; factor 2 / {np.linalg.norm(_g):g}; "
+                 "clipped g = [1.2, 1.6], norm 2. Both vectors point the same way, so both "
+                 "clip to the same vector."))
+
+# --- long sequences: 1.01^100 and 0.99^100 ---
+
+register(Exercise(
+    "long_101",
+    number_judge(1.01**100, rtol=1e-4, mistakes=[
+        (1 + 100 * 0.01, "that adds a hundred times 0.01; the factors multiply.")]),
+    hint="A factor of 1.01 applied 100 times: use ** in Python.",
+    solution="1.01**100 ≈ 2.7048 (close to e, because (1 + 1/n)**n → e)."))
+
+register(Exercise(
+    "long_099",
+    number_judge(0.99**100, rtol=1e-4, mistakes=[
+        (1 - 100 * 0.01, "that subtracts a hundred times 0.01; the factors multiply.")]),
+    hint="A factor of 0.99 applied 100 times.",
+    solution="0.99**100 ≈ 0.3660 (close to 1/e)."))
+
+# --- global versus per-parameter norm: dL/dW1 = [100, 0], dL/dW2 = [0, 0.1] ---
+
+_W1_GRAD, _W2_GRAD = np.array([100.0, 0.0]), np.array([0.0, 0.1])
+_GLOBAL_CLIPPED, _GLOBAL_NORM = clip.clip_by_global_norm([_W1_GRAD, _W2_GRAD], 1.0)
+
+register(Exercise(
+    "global_norm_value",
+    number_judge(_GLOBAL_NORM, rtol=1e-8, mistakes=[
+        (100.1, "that is the sum of the two norms; the global norm is the norm of the "
+                "per-tensor norms."),
+        (100.0, "close, but keep more digits: the small gradient changes the 8th digit.")]),
+    hint="Put all gradient entries in one vector and take its Euclidean norm.",
+    solution="sqrt(100**2 + 0.1**2) ≈ 100.00005."))
+
+register(Exercise(
+    "global_clipped",
+    vector_judge(np.stack(_GLOBAL_CLIPPED), rtol=1e-6, mistakes=[
+        (np.stack(clip.clip_by_norm([_W1_GRAD, _W2_GRAD], 1.0)),
+         "that is per-tensor clipping (Keras clipnorm); the question asks for the global "
+         "norm, one factor for both tensors.")]),
+    hint="One factor for both tensors: max_norm / (global norm + 1e-6), as PyTorch does. "
+         "Answer with a 2 x 2 array: first row dL/dW1, second row dL/dW2.",
+    solution="factor = 1 / (100.00005 + 1e-6); dL/dW1 ≈ [0.9999995, 0], "
+             "dL/dW2 ≈ [0, 0.0009999995]."))
+
+register(Exercise(
+    "global_shrink",
+    number_judge(_W2_GRAD[1] / _GLOBAL_CLIPPED[1][1], rtol=1e-3),
+    hint="Divide the size of dL/dW2 before clipping by its size after clipping.",
+    solution="0.1 / 0.0009999995 ≈ 100: the small tensor's step shrinks a hundredfold "
+             "because of a large gradient elsewhere."))
+
+# --- diagnosis: an open question with a rubric ---
+
+register(Exercise(
+    "diagnosis",
+    open_judge([
+        "Per step (not per epoch): the global gradient norm before clipping; expect it "
+        "steady, then growing by orders of magnitude over a few steps just before the NaN.",
+        "Per layer: gradient norms, to see where the growth starts (which layer or time "
+        "step); one layer far above the others points at it.",
+        "The update-to-weight ratio ||lr * step|| / ||w|| per layer: around 1e-3 is "
+        "healthy; near or above 1 means the step rewrites the weights.",
+        "The loss per step and the first step with a non-finite loss, gradient or weight; "
+        "the weight norms growing just before it.",
+        "Confirmation: rerun with clipping (for example global norm 1) or a smaller "
+        "learning rate from the same seed; if the NaN disappears and the norm trace is "
+        "bounded, the gradients were exploding. Also rule out bad data (NaN inputs, a "
+        "log of 0).",
+    ]),
+    hint="Think of what to log at every optimiser step, and what values of it would be "
+         "normal and what would be alarming.",
+    solution="See the rubric: per-step global gradient norm, per-layer norms, update/weight "
+             "ratio, first non-finite step, and a rerun with clipping as confirmation.",
+    scored=False))
+
+# --- implementation exercises, checked against the package on seeded random inputs ---
+
+
+def _rng():
+    return np.random.default_rng(2024)
+
+
+def _judge_clip_by_value(function):
+    rng = _rng()
+    for shape, c in (((6,), 1.0), ((3, 4), 0.5), ((2, 5), 3.0)):
+        g = rng.normal(0.0, 2.0, shape)
+        out = as_array(call_student(function, g, c), shape, "your function's output")
+        outside = np.abs(out) > c * (1 + 1e-12)
+        if outside.any():
+            raise Wrong(f"an entry of your output is {out[outside][0]:.4g} while c = {c:g}: "
+                        "every entry must lie in [-c, c].")
+        inside = np.abs(g) <= c
+        if not np.allclose(out[inside], g[inside], rtol=1e-12, atol=0):
+            raise Wrong("entries already inside [-c, c] must stay unchanged.")
+        if not np.allclose(out[~inside], np.sign(g[~inside]) * c, rtol=1e-12, atol=0):
+            raise Wrong("entries outside [-c, c] must become c or -c, with their sign.")
+    if not np.allclose(out, clip.clip_by_value(g, c)):
+        raise Wrong("your output differs from gradlab.clip.clip_by_value.")
+    return passed("your function matches the package on random inputs.")
+
+
+register(Exercise(
+    "clip_by_value", _judge_clip_by_value,
+    hint="NumPy has a function that bounds every entry between a low and a high value. "
+         "Return a new array; do not change g.",
+    solution="def clip_by_value(g, c):\n    return np.clip(g, -c, c)",
+    show_solution=False))
+
+
+def _judge_clip_by_global_norm(function):
+    rng = _rng()
+    cases = [([(3, 2), (4,)], 5.0, 1.0), ([(5,), (2, 2), (3,)], 0.1, 10.0),
+             ([(4,), (4,)], 3.0, 1.0)]
+    for shapes, scale, max_norm in cases:
+        grads = [rng.normal(0.0, scale, s) for s in shapes]
+        clipped, total = as_tuple(call_student(function, grads, max_norm), 2,
+                                  ("clipped list", "total norm"))
+        total = as_number(total, "the total norm you return")
+        true_total = clip.global_norm(grads)
+        if not _close(total, true_total, 1e-9):
+            raise Wrong(f"the total norm you return is {total:.6g}; it should be the norm "
+                        "of the input gradients before clipping (the norm of the per-tensor "
+                        "norms).")
+        if not isinstance(clipped, (list, tuple)) or len(clipped) != len(grads):
+            raise Wrong(f"the first thing returned should be a list of {len(grads)} arrays, "
+                        "one per input gradient.")
+        clipped = [as_array(c, g.shape, f"clipped gradient {i}")
+                   for i, (c, g) in enumerate(zip(clipped, grads))]
+        factors = [float(np.vdot(c, g) / np.vdot(g, g)) for c, g in zip(clipped, grads)]
+        if not all(np.allclose(c, f * g, rtol=1e-9, atol=1e-15)
+                   for c, f, g in zip(clipped, factors, grads)):
+            raise Wrong("a clipped tensor is not a multiple of its gradient: the direction "
+                        "changed.")
+        if not np.allclose(factors, factors[0], rtol=1e-9):
+            raise Wrong("your tensors were scaled by different factors: that is per-tensor "
+                        "clipping; global clipping uses one factor for all of them.")
+        new_norm = clip.global_norm(clipped)
+        if new_norm > max_norm * (1 + 1e-9):
+            raise Wrong(f"the clipped gradients' global norm is {new_norm:.6g}, above the "
+                        f"threshold {max_norm:g}.")
+        if true_total <= max_norm and not _close(factors[0], 1.0, 1e-9):
+            raise Wrong("gradients whose global norm is below the threshold must stay "
+                        "unchanged.")
+        reference, _ = clip.clip_by_global_norm(grads, max_norm)
+        if not all(np.allclose(c, r, rtol=1e-6, atol=0) for c, r in zip(clipped, reference)):
+            raise Wrong(f"the clipped global norm is {new_norm:.6g}, too far below the "
+                        f"threshold {max_norm:g}: scale by max_norm / (total + 1e-6).")
+    return passed("your function matches the package on random inputs.")
+
+
+register(Exercise(
+    "clip_by_global_norm", _judge_clip_by_global_norm,
+    hint="First the norm of all tensors together: sqrt of the sum of squared per-tensor "
+         "norms. Then multiply every tensor by min(1, max_norm / (total + 1e-6)).",
+    solution="def clip_by_global_norm(grads, max_norm):\n"
+             "    total = np.sqrt(sum(np.sum(g**2) for g in grads))\n"
+             "    factor = min(1.0, max_norm / (total + 1e-6))\n"
+             "    return [g * factor for g in grads], total",
+    show_solution=False))
+
+
+def _judge_linear_backward(function):
+    rng = _rng()
+    for batch, n_in, n_out in ((4, 3, 2), (1, 5, 3), (6, 2, 4)):
+        layer = nn.Linear(n_in, n_out, rng=rng)
+        layer.bias.value = rng.normal(size=n_out)
+        x, grad_out = rng.normal(size=(batch, n_in)), rng.normal(size=(batch, n_out))
+        W, b = layer.weight.value.copy(), layer.bias.value.copy()
+        names = ("grad_x", "grad_W", "grad_b")
+        output = as_tuple(call_student(function, x, W, b, grad_out), 3, names)
+        layer.forward(x)
+        reference = (layer.backward(grad_out), layer.weight.grad, layer.bias.grad)
+        for name, mine, ref in zip(names, output, reference):
+            mine = as_array(mine, ref.shape, name)
+            if not np.allclose(mine, ref, rtol=1e-8, atol=1e-12):
+                raise Wrong(_linear_mistake(name, mine, x, grad_out))
+    return passed("grad_x, grad_W and grad_b match the package (itself checked against "
+                  "finite differences) on random inputs.")
+
+
+def _linear_mistake(name, mine, x, grad_out):
+    if name == "grad_b" and np.allclose(mine, grad_out.mean(axis=0)):
+        return "grad_b averages over the batch; the loss is a sum over the rows, so sum."
+    return (f"{name} does not match finite differences of L = sum(y * grad_out); check "
+            "which matrix is transposed and over which axis you sum.")
+
+
+register(Exercise(
+    "linear_backward", _judge_linear_backward,
+    hint="y = x @ W + b. Each gradient has the shape of the thing it is the gradient of: "
+         "(B, n_in) @ ... must give (n_in, n_out) for W.",
+    solution="def linear_backward(x, W, b, grad_out):\n"
+             "    return grad_out @ W.T, x.T @ grad_out, grad_out.sum(axis=0)",
+    show_solution=False))
+
+
+def _judge_bptt_step(function):
+    rng = _rng()
+    for steps, batch, n_in, hidden in ((5, 3, 2, 4), (8, 1, 3, 3)):
+        net = rnn.RNN(n_in, hidden, "tanh", rng=rng, rec_std=1.5 / np.sqrt(hidden))
+        h0 = rng.normal(size=(batch, hidden))
+        hs = np.concatenate([h0[None], net.forward(rng.normal(size=(steps, batch, n_in)), h0)])
+        direct = rng.normal(size=(steps, batch, hidden))
+        net.backward(direct)
+        W_rec = net.W_rec.value.copy()
+        carried, grad_W_rec = np.zeros((batch, hidden)), np.zeros_like(W_rec)
+        for t in reversed(range(steps)):
+            total = direct[t] + carried
+            if not np.allclose(total, net.hidden_grads[t], rtol=1e-8, atol=1e-12):
+                raise Wrong(f"the gradient your step carries back to h_{t + 1} does not match "
+                            "the package's BPTT: the tanh derivative is 1 - h**2 at the later "
+                            "step, and a row vector multiplies the transpose of W_rec.")
+            output = as_tuple(call_student(function, total, hs[t + 1], hs[t], W_rec), 2,
+                              ("grad_h_prev", "grad_W_rec"))
+            carried = as_array(output[0], (batch, hidden), "grad_h_prev")
+            grad_W_rec += as_array(output[1], W_rec.shape, "grad_W_rec")
+        if not np.allclose(grad_W_rec, net.W_rec.grad, rtol=1e-8, atol=1e-12):
+            raise Wrong("grad_W_rec summed over the steps does not match the package: check "
+                        "which hidden state multiplies the gradient and the transpose.")
+    return passed("your step reproduces the package's full BPTT on random sequences.")
+
+
+register(Exercise(
+    "bptt_step", _judge_bptt_step,
+    hint="h_t = tanh(a_t) with a_t = x_t W_in + h_{t-1} W_rec + b. First dL/da_t = "
+         "grad_h * (1 - h_t**2); then push it through the matrix product, as in a Linear "
+         "layer whose input is h_{t-1}.",
+    solution="def bptt_step(grad_h, h, h_prev, W_rec):\n"
+             "    grad_a = grad_h * (1.0 - h**2)\n"
+             "    return grad_a @ W_rec.T, h_prev.T @ grad_a",
+    show_solution=False))
+
+# --- the regression threshold sweep ---
+
+SWEEP_THRESHOLDS = (0.1, 1.0, 5.0, 20.0, 100.0)
+SWEEP_SEEDS = (0, 1, 2)
+_sweep_cache = {}
+
+
+def sweep_medians():
+    """Median final test MSE per (mode, threshold) of the chapter 4 regression sweep.
+
+    Returns a dict mode -> array over ``SWEEP_THRESHOLDS`` (NaN where every seed diverged).
+    Computed once per process (about a second).
+    """
+    if not _sweep_cache:
+        from ..experiments import regression
+        sweep = regression.threshold_sweep(regression.load(), SWEEP_THRESHOLDS, SWEEP_SEEDS)
+        for mode, runs in sweep.items():
+            with np.errstate(all="ignore"):
+                _sweep_cache[mode] = np.nanmedian(runs.test_mse, axis=1)
+    return _sweep_cache
+
+
+def _judge_sweep_best(answer):
+    medians = sweep_medians()
+    if not isinstance(answer, dict):
+        raise Wrong("a dict is expected, mapping each mode name to the threshold you chose.")
+    missing = [m for m in medians if m not in answer]
+    if missing:
+        raise Wrong(f"your dict has no entry for {', '.join(map(repr, missing))}.")
+    for mode, values in medians.items():
+        choice = as_number(answer[mode], f"your threshold for {mode!r}")
+        if not any(_close(choice, t, 1e-9) for t in SWEEP_THRESHOLDS):
+            raise Wrong(f"{choice:g} is not one of the thresholds swept {SWEEP_THRESHOLDS}.")
+        best = SWEEP_THRESHOLDS[int(np.nanargmin(values))]
+        if not _close(choice, best, 1e-9):
+            raise Wrong(f"for {mode!r} another threshold gives a lower median test MSE; "
+                        "compare the medians over seeds again.")
+    return passed("those thresholds give the lowest median test MSE in each mode.")
+
+
+register(Exercise(
+    "sweep_best", _judge_sweep_best,
+    hint="regression.threshold_sweep(data, thresholds, seeds) returns, per mode, runs whose "
+         "test_mse has one row per threshold and one column per seed; take the median over "
+         "seeds (axis=1) and the threshold where it is smallest.",
+    solution="sweep = regression.threshold_sweep(regression.load(), thresholds, seeds); "
+             "best = {mode: thresholds[np.nanargmin(np.nanmedian(r.test_mse, axis=1))] "
+             "for mode, r in sweep.items()}"))

@@ -1,0 +1,110 @@
+"""Student edition (solutions removed) and solutions folded for JupyterLab."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gradlab import editions
+from gradlab.editions import EditionError
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+START = "```{solution-start} ex-a\n:class: dropdown\n```"
+END = "```{solution-end}\n```"
+
+
+def notebook(*cells):
+    """A notebook from ("md"|"code", source) pairs."""
+    make = {"md": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell}
+    return nbformat.v4.new_notebook(cells=[make[kind](source) for kind, source in cells])
+
+
+def sources(nb):
+    return [cell.source for cell in nb.cells]
+
+
+def test_gated_solution_and_the_cells_between_are_removed():
+    nb = notebook(("md", "```{exercise} E\n:label: ex-a\nHow much?\n```"), ("code", "x = ..."),
+                  ("md", START), ("md", "The answer is 4."), ("code", "x = 4"), ("md", END),
+                  ("md", "## Next section"))
+    stripped = editions.strip_notebook(nb)
+    assert sources(stripped) == [nb.cells[0].source, "x = ...", "## Next section"]
+    assert len(nb.cells) == 7  # the original is left alone
+
+
+def test_gate_sharing_a_cell_with_text_keeps_the_text():
+    nb = notebook(("md", "Exercise text.\n\n" + START + "\nSecret one."),
+                  ("md", "Secret two.\n" + END + "\n\nAfter the solution."))
+    assert sources(editions.strip_notebook(nb)) == ["Exercise text.", "After the solution."]
+
+
+def test_plain_solution_directive_is_removed_from_markdown():
+    text = "Before.\n\n```{solution} ex-a\n:class: dropdown\nSecret.\n```\n\nAfter.\n"
+    assert editions.strip_markdown(text) == "Before.\n\n\nAfter.\n"
+    colon = "Before.\n:::{solution} ex-a\nSecret.\n:::\nAfter.\n"
+    assert "Secret" not in editions.strip_markdown(colon)
+
+
+@pytest.mark.parametrize("cells, problem", [
+    ([("md", START), ("md", "secret")], "never closed"),
+    ([("md", END)], "never opened"),
+    ([("md", START), ("md", START), ("md", END)], "inside the one opened in cell 1"),
+])
+def test_unbalanced_gates_are_refused(cells, problem):
+    with pytest.raises(EditionError, match=problem):
+        editions.strip_notebook(notebook(*cells), "nb")
+
+
+def test_collapse_folds_exactly_the_cells_inside_solutions():
+    nb = notebook(("md", "Exercise.\n" + START), ("md", "Why."), ("code", "x = 4"), ("md", END),
+                  ("code", "y = 1"))
+    assert editions.collapse_solutions(nb) == [1, 2]
+    assert nb.cells[1].metadata["jupyter"] == {"source_hidden": True}
+    assert nb.cells[2].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+    assert all("jupyter" not in nb.cells[i].metadata for i in (0, 3, 4))
+
+
+def small_book(folder):
+    (folder / "chapters").mkdir(parents=True)
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (folder / "intro.md").write_text("Intro.\n\n```{solution} ex-a\nSecret in a page.\n```\n")
+    nbformat.write(notebook(("md", START), ("md", "Secret in a notebook."), ("md", END)),
+                   folder / "chapters" / "c.ipynb")
+    (folder / "_build").mkdir()
+    (folder / "_build" / "junk.txt").write_text("not copied")
+
+
+def test_student_edition_of_a_small_book(tmp_path):
+    small_book(tmp_path / "src")
+    changed = editions.make_student_edition(tmp_path / "src", tmp_path / "out")
+    assert sorted(map(str, changed)) == ["chapters/c.ipynb", "intro.md"]
+    texts = [p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert not any("Secret" in text for text in texts)
+    assert not (tmp_path / "out" / "_build").exists()
+    # a previous edition may be replaced, anything else is refused
+    editions.make_student_edition(tmp_path / "src", tmp_path / "out")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(EditionError, match="not a student edition"):
+        editions.make_student_edition(tmp_path / "src", tmp_path / "other")
+    with pytest.raises(EditionError, match="no _toc.yml"):
+        editions.make_student_edition(tmp_path / "other", tmp_path / "out2")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_keeps_its_exercises_and_loses_its_solutions(path):
+    nb = nbformat.read(path, as_version=4)
+    stripped = editions.strip_notebook(nb, path.name)
+    text = "\n".join(sources(stripped))
+    assert "{solution" not in text
+    assert text.count("{exercise}") == "\n".join(sources(nb)).count("{exercise}")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_committed_chapter_has_its_solutions_folded(path):
+    nb = nbformat.read(path, as_version=4)
+    inside = editions.solution_cells(nb)
+    unfolded = [i + 1 for i in inside
+                if not nb.cells[i].metadata.get("jupyter", {}).get("source_hidden")]
+    assert not unfolded, f"cells {unfolded} are not folded: run `make notebooks`"
