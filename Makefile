@@ -40,7 +40,7 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest tests -n 2 --ignore=tests/browser
 	$(if $(NOTEBOOKS),$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile $(NOTEBOOKS))
 
-## The built website in headless Chromium (run after `make book`): every page loads cleanly,
+## The built website in headless Chromium (run after `make book` and `make student`): every page loads cleanly,
 ## math, alt text, solutions, explorers, search, links, no CDN; screenshots in _build/screenshots.
 test-site: $(INSTALLED)
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider

@@ -69,8 +69,9 @@ def small_book(folder):
     (folder / "chapters").mkdir(parents=True)
     (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
     (folder / "intro.md").write_text("Intro.\n\n```{solution} ex-a\nSecret in a page.\n```\n")
-    nbformat.write(notebook(("md", START), ("md", "Secret in a notebook."), ("md", END)),
-                   folder / "chapters" / "c.ipynb")
+    nb = notebook(("md", START), ("md", "Secret in a notebook."), ("md", END), ("code", "x"))
+    nb.cells[3].outputs = [nbformat.v4.new_output("stream", text="Secret in an output.")]
+    nbformat.write(nb, folder / "chapters" / "c.ipynb")
     (folder / "_build").mkdir()
     (folder / "_build" / "junk.txt").write_text("not copied")
 

@@ -11,7 +11,8 @@ notebooks and MyST pages:
   cell that holds ``{solution-end}``, both included, with every cell in between;
 * a plain ``{solution}`` directive inside a markdown cell or a ``.md`` page.
 
-Exercises, placeholders and checks stay. Building the book from ``DEST_DIR`` gives a
+Exercises, placeholders and checks stay; code outputs are cleared, so that no output
+computed from a solution reaches the students (building the website runs them again). Building the book from ``DEST_DIR`` gives a
 website with no solution text in its pages, its ``_sources`` or its downloads
 (sphinx-exercise's ``hide_solutions`` cannot do this: it fails on gated solutions).
 The instructor edition is the book itself, built from ``SRC_DIR``.
@@ -114,6 +115,14 @@ def collapse_solutions(notebook):
     return inside
 
 
+def clear_outputs(notebook):
+    """Remove every code cell's outputs and execution count (the build runs them again)."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return notebook
+
+
 def make_student_edition(src, dest):
     """Copy ``src`` to ``dest`` with every solution removed; returns the files changed."""
     src, dest = Path(src).resolve(), Path(dest).resolve()
@@ -129,7 +138,7 @@ def make_student_edition(src, dest):
     changed = []
     for path in sorted(dest.rglob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
-        stripped = strip_notebook(notebook, str(path.relative_to(dest)))
+        stripped = clear_outputs(strip_notebook(notebook, str(path.relative_to(dest))))
         if len(stripped.cells) != len(notebook.cells) or stripped != notebook:
             nbformat.write(stripped, path)
             changed.append(path.relative_to(dest))
