@@ -211,3 +211,18 @@ def test_answers_round_trip_through_json():
     results = grade.judge_answers(json.loads(json.dumps(encoded)), ["depth_w3", "clip_34"])
     assert [r["status"] for r in results.values()] == ["pass", "pass"]
     assert grade.MARKER in grade.dump_cell_source(["depth_w3"])
+
+
+def test_chapter_notebook_scores_full_marks_and_its_student_edition_none(tmp_path):
+    """The real chapter 5: the instructor notebook passes every check, the student one none."""
+    from pathlib import Path
+
+    from gradlab import editions
+
+    chapter = Path(__file__).resolve().parents[1] / "chapters" / "05_exercises.ipynb"
+    instructor = nbformat.read(chapter, as_version=4)
+    nbformat.write(instructor, tmp_path / "instructor.ipynb")
+    nbformat.write(editions.strip_notebook(instructor), tmp_path / "student.ipynb")
+    names, rows = grade.grade_folder(tmp_path, timeout=120, progress=grade._Progress(0))
+    totals = {row.submission: (row.total, row.errors) for row in rows}
+    assert totals == {"instructor.ipynb": (len(names), []), "student.ipynb": (0, [])}
