@@ -226,3 +226,11 @@ def test_chapter_notebook_scores_full_marks_and_its_student_edition_none(tmp_pat
     names, rows = grade.grade_folder(tmp_path, timeout=120, progress=grade._Progress(0))
     totals = {row.submission: (row.total, row.errors) for row in rows}
     assert totals == {"instructor.ipynb": (len(names), []), "student.ipynb": (0, [])}
+
+
+def test_prefix_selects_one_notebook_of_a_chapter(tmp_path):
+    names, rows = grade.grade_folder(tmp_path, chapter=4, prefix="ch4x_",
+                                     progress=grade._Progress(0))
+    assert names and all(name.startswith("ch4x_") for name in names) and rows == []
+    with pytest.raises(ValueError, match="no scored exercise"):
+        grade.grade_folder(tmp_path, chapter=5, prefix="ch4x_")

@@ -20,7 +20,6 @@ The instructor hides every solution with the environment variable
 ``GRADLAB_SOLUTIONS=off``; some exercises never show theirs (``show_solution=False``).
 """
 
-import math
 import numbers
 import os
 from dataclasses import dataclass
@@ -220,7 +219,7 @@ def _flatten(items):
     return flat
 
 
-def _close(a, b, rtol, atol=0.0):
+def close(a, b, rtol, atol=0.0):
     return bool(np.all(np.abs(np.asarray(a) - np.asarray(b)) <= atol + rtol * np.abs(b)))
 
 
@@ -231,12 +230,43 @@ def number_judge(expected, rtol=1e-6, atol=0.0, mistakes=(), explain="not the ri
 
     def judge(answer):
         value = as_number(answer)
-        if _close(value, expected, rtol, atol):
+        if close(value, expected, rtol, atol):
             return passed()
         for wrong_value, message in mistakes:
-            if _close(value, wrong_value, rtol, atol):
+            if close(value, wrong_value, rtol, atol):
                 raise Wrong(message)
         raise Wrong(f"{explain} (Compared with a relative tolerance of {rtol:g}.)")
+
+    return judge
+
+
+def whole_number_judge(expected, what="a count", mistakes=()):
+    """``number_judge`` for a whole number: a fractional answer gets its own message."""
+    exact = number_judge(expected, rtol=0.0, atol=1e-9, mistakes=mistakes)
+
+    def judge(answer):
+        value = as_number(answer)
+        if value != round(value):
+            raise Wrong(f"{value:g} is not a whole number; {what} is expected.")
+        return exact(value)
+
+    return judge
+
+
+def choice_judge(choices, expected, mistakes=(), rtol=1e-9):
+    """A judge for an answer that must be one of ``choices`` (numbers): then the right one."""
+
+    def judge(answer):
+        value = as_number(answer)
+        if not any(close(value, c, rtol) for c in choices):
+            listed = ", ".join(f"{c:g}" for c in choices)
+            raise Wrong(f"{value:g} is not one of the values to choose from ({listed}).")
+        if close(value, expected, rtol):
+            return passed()
+        for wrong_value, message in mistakes:
+            if close(value, wrong_value, rtol):
+                raise Wrong(message)
+        raise Wrong("that is not the right choice yet.")
 
     return judge
 
@@ -247,10 +277,10 @@ def vector_judge(expected, rtol=1e-5, atol=1e-9, properties=None, mistakes=()):
 
     def judge(answer):
         array = as_array(answer, expected.shape)
-        if _close(array, expected, rtol, atol):
+        if close(array, expected, rtol, atol):
             return passed()
         for wrong_value, message in mistakes:
-            if _close(array, wrong_value, rtol, atol):
+            if close(array, wrong_value, rtol, atol):
                 raise Wrong(message)
         if properties is not None:
             properties(array)

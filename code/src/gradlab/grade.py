@@ -31,7 +31,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,11 +313,18 @@ def grade_one(path, names, timeout):
     return graded
 
 
-def grade_folder(folder, timeout=60, chapter=5, progress=None):
-    """Grade every ``*.ipynb`` in ``folder``; returns (exercise names, list of ``Graded``)."""
+def grade_folder(folder, timeout=60, chapter=5, progress=None, prefix=""):
+    """Grade every ``*.ipynb`` in ``folder``; returns (exercise names, list of ``Graded``).
+
+    The exercises are the scored ones of ``chapter`` whose names start with ``prefix``
+    (chapter 4 spans two notebooks: ``ch4_`` and ``ch4x_``).
+    """
     from gradlab import checks
 
-    names = checks.scored_names(chapter)
+    names = [name for name in checks.scored_names(chapter) if name.startswith(prefix)]
+    if not names:
+        raise ValueError(f"chapter {chapter} has no scored exercise whose name starts with "
+                         f"{prefix!r}")
     paths = sorted(Path(folder).glob("*.ipynb"))
     progress = progress or _Progress(len(paths))
     rows = []
@@ -378,6 +384,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=120,
                         help="time limit per notebook, in seconds (default 120)")
     parser.add_argument("--chapter", type=int, default=5, help="chapter whose exercises count")
+    parser.add_argument("--prefix", default="",
+                        help="only the exercises whose name starts with this (e.g. ch4x_)")
     parser.add_argument("--judge", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.judge:  # the fresh judging process: JSON in on stdin, JSON out on stdout
@@ -388,7 +396,11 @@ def main(argv=None):
         parser.error(f"{args.submissions!r} is not a folder")
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
-    names, rows = grade_folder(args.submissions, args.timeout, args.chapter)
+    try:
+        names, rows = grade_folder(args.submissions, args.timeout, args.chapter,
+                                   prefix=args.prefix)
+    except ValueError as error:
+        parser.error(str(error))
     write_csv(args.out, names, rows)
     print(summary(names, rows))
     print(f"Scores written to {args.out}")

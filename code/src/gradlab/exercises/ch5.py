@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import clip, nn, rnn
 from ..checks import (Exercise, Wrong, as_array, as_number, as_tuple, call_student, number_judge,
-                     open_judge, passed, register, vector_judge, _close)
+                     open_judge, passed, register, vector_judge, close)
 
 # --- depth and weight: the signal at layer 1 of a 5-layer scalar chain is w^4 ---
 
@@ -188,7 +188,7 @@ def _judge_clip_by_global_norm(function):
                                   ("clipped list", "total norm"))
         total = as_number(total, "the total norm you return")
         true_total = clip.global_norm(grads)
-        if not _close(total, true_total, 1e-9):
+        if not close(total, true_total, 1e-9):
             raise Wrong(f"the total norm you return is {total:.6g}; it should be the norm "
                         "of the input gradients before clipping (the norm of the per-tensor "
                         "norms).")
@@ -209,7 +209,7 @@ def _judge_clip_by_global_norm(function):
         if new_norm > max_norm * (1 + 1e-9):
             raise Wrong(f"the clipped gradients' global norm is {new_norm:.6g}, above the "
                         f"threshold {max_norm:g}.")
-        if true_total <= max_norm and not _close(factors[0], 1.0, 1e-9):
+        if true_total <= max_norm and not close(factors[0], 1.0, 1e-9):
             raise Wrong("gradients whose global norm is below the threshold must stay "
                         "unchanged.")
         reference, _ = clip.clip_by_global_norm(grads, max_norm)
@@ -332,10 +332,10 @@ def _judge_sweep_best(answer):
         raise Wrong(f"your dict has no entry for {', '.join(map(repr, missing))}.")
     for mode, values in medians.items():
         choice = as_number(answer[mode], f"your threshold for {mode!r}")
-        if not any(_close(choice, t, 1e-9) for t in SWEEP_THRESHOLDS):
+        if not any(close(choice, t, 1e-9) for t in SWEEP_THRESHOLDS):
             raise Wrong(f"{choice:g} is not one of the thresholds swept {SWEEP_THRESHOLDS}.")
         best = SWEEP_THRESHOLDS[int(np.nanargmin(values))]
-        if not _close(choice, best, 1e-9):
+        if not close(choice, best, 1e-9):
             raise Wrong(f"for {mode!r} another threshold gives a lower median test MSE; "
                         "compare the medians over seeds again.")
     return passed("those thresholds give the lowest median test MSE in each mode.")
