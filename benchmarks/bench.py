@@ -6,7 +6,9 @@ can run the whole suite in seconds.
 """
 
 import argparse
+import contextlib
 import importlib
+import io
 import os
 import platform
 import shutil
@@ -185,12 +187,14 @@ def sliders(widget):
 
 
 def widget_latency(builder, samples, seed=0):
-    """Time from setting a random slider value to the explorer's figures redrawn.
+    """Time from setting a random slider value to the explorer's new image being ready.
 
-    Setting a value runs the explorer's callback synchronously; the redraw is then forced
-    with ``canvas.draw()`` on every open figure, which is what a browser frontend waits for.
+    Setting a value runs the explorer's callback synchronously (compute and artist
+    updates); the figure it returns is then rendered to PNG with IPython's
+    ``print_figure``, exactly what the inline backend sends to JupyterLab. Outside a
+    kernel ``display`` only prints the figure's repr, which is discarded here.
     """
-    import matplotlib.pyplot as plt
+    from IPython.core.pylabtools import print_figure
 
     rng = np.random.default_rng(seed)
     widget = builder()
@@ -206,12 +210,11 @@ def widget_latency(builder, samples, seed=0):
             value = int(rng.integers(slider.min, slider.max + 1))
         else:
             value = float(rng.uniform(slider.min, slider.max))
-        start = time.perf_counter()
-        slider.value = value
-        for number in plt.get_fignums():
-            plt.figure(number).canvas.draw()
-        seconds.append(time.perf_counter() - start)
-    plt.close("all")
+        with contextlib.redirect_stdout(io.StringIO()):
+            start = time.perf_counter()
+            slider.value = value
+            print_figure(widget.result, "png")
+            seconds.append(time.perf_counter() - start)
     return Timing(f"{builder.__module__}.{builder.__name__}", seconds)
 
 

@@ -46,7 +46,7 @@ def explorer(depth=20, weight=2.0, precision="float32"):
         return fig
 
     return widgets.interactive(
-        draw,
+        draw, {"auto_display": True},
         depth=widgets.IntSlider(value=depth, min=1, max=MAX_DEPTH, description="depth L",
                                 continuous_update=False),
         weight=widgets.SelectionSlider(options=WEIGHTS, value=weight, description="weight w",

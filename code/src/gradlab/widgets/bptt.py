@@ -31,7 +31,7 @@ def explorer(steps=100, radius=1.1, activation="tanh", drive=0.5):
         return view.fig
 
     return widgets.interactive(
-        show,
+        show, {"auto_display": True},
         steps=widgets.IntSlider(steps, min=2, max=1000, step=1, description="T"),
         radius=widgets.FloatSlider(radius, min=0.05, max=3.0, step=0.05,
                                    description="radius ρ"),

@@ -36,7 +36,7 @@ def cliff_explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
 
     log_slider = dict(base=10, step=0.05, readout_format=".3g")
     return widgets.interactive(
-        show,
+        show, {"auto_display": True},
         lr=widgets.FloatLogSlider(value=lr, min=-2, max=1, description="lr", **log_slider),
         threshold=widgets.FloatLogSlider(value=threshold, min=-2, max=2, description="threshold",
                                          **log_slider),

@@ -29,7 +29,7 @@ def clip_vector_explorer(g=(4.0, 1.5), threshold=2.0, mode="value"):
         return fig
 
     return widgets.interactive(
-        show,
+        show, {"auto_display": True},
         threshold=widgets.FloatSlider(value=threshold, min=0.1, max=8.0, step=0.1,
                                       description="threshold c"),
         mode=widgets.ToggleButtons(options=MODES, value=mode, description="mode"),

@@ -45,4 +45,5 @@ def training_explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
     threshold_slider = widgets.FloatLogSlider(
         value=threshold, base=10, min=THRESHOLD_RANGE[0], max=THRESHOLD_RANGE[1], step=0.25,
         description="threshold", continuous_update=False, readout_format=".2g")
-    return widgets.interactive(explorer.update, lr=lr_slider, threshold=threshold_slider)
+    return widgets.interactive(explorer.update, {"auto_display": True},
+                               lr=lr_slider, threshold=threshold_slider)

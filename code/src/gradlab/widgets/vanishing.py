@@ -26,7 +26,7 @@ def explorer(depth=50, init="normal", activation="relu", width=128, seed=0):
         return view.fig
 
     w = widgets.interactive(
-        show,
+        show, {"auto_display": True},
         depth=widgets.IntSlider(value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
                                 description="depth", continuous_update=False),
         init=widgets.Dropdown(options=deep_mlp.INIT_SCHEMES, value=init, description="init"),
