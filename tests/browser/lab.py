@@ -1,0 +1,314 @@
+"""JupyterLab on a copy of the chapters, and a Chromium page driving one notebook in it.
+
+``LabServer`` starts ``jupyter lab`` from this interpreter's environment on 127.0.0.1 with a
+random token, in a private folder: a copy of ``chapters/`` without outputs (so nothing is ever
+saved into the committed notebooks, and every output on screen comes from this run), its own
+settings (no news or update prompts, every cell kept in the page) and its own workspace.
+``LabNotebook`` opens one notebook, runs it, reads the saved result, and finds its explorers.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from browsing import ROOT, SCREENSHOTS
+
+CHAPTERS = ROOT / "chapters"
+LAB_SCREENSHOTS = SCREENSHOTS / "lab"
+# JupyterLab user settings (plugin id -> values): no news/update toasts, no "Select Kernel"
+# dialog (the notebook's own kernel starts), every cell stays in the DOM ("none" windowing) so
+# the test finds all of them without scrolling.
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
+                                                    "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin": {"autoStartDefaultKernel": True},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+}
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+STARTUP_TIMEOUT = 90  # s: the server answering
+RUN_TIMEOUT = 240    # s: one notebook's "Run All Cells"
+START_TIMEOUT = 10   # s: its first cell starting
+REDRAW_TIMEOUT = 30   # s: an explorer's figure after a key press
+
+
+def chapter_notebooks():
+    return sorted(path.name for path in CHAPTERS.glob("*.ipynb"))
+
+
+def copy_chapters(destination):
+    """Copy ``chapters/`` to ``destination`` with every code cell's outputs removed."""
+    shutil.copytree(CHAPTERS, destination,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    for path in Path(destination).glob("*.ipynb"):
+        notebook = json.loads(path.read_text())
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        path.write_text(json.dumps(notebook, indent=1))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LabServer:
+    """``jupyter lab`` serving a private copy of the chapters; ``stop()`` ends it."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.root = self.folder / "chapters"
+        copy_chapters(self.root)
+        settings = self.folder / "settings"
+        for plugin, values in SETTINGS.items():
+            path = settings / f"{plugin}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{free_port()}/"
+        port = self.url.rstrip("/").rsplit(":", 1)[1]
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(self.folder / "config"),
+               "JUPYTER_RUNTIME_DIR": str(self.folder / "runtime")}
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `make`: 2 cores, repeatable runs
+        self.log_path = self.folder / "jupyterlab.log"
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+             "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+             f"--ServerApp.root_dir={self.root}",
+             f"--LabApp.user_settings_dir={settings}",
+             f"--LabApp.workspaces_dir={self.folder / 'workspaces'}",
+             "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+            cwd=self.folder, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_until_up()
+
+    def log_tail(self, chars=2000):
+        return self.log_path.read_text()[-chars:]
+
+    def api(self, path, method="GET"):
+        request = urllib.request.Request(f"{self.url}api/{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def _wait_until_up(self):
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.process.returncode}:\n"
+                                   f"{self.log_tail()}")
+            try:
+                self.api("status")
+                return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"jupyter lab did not answer in {STARTUP_TIMEOUT} s:\n"
+                           f"{self.log_tail()}")
+
+    def notebook_url(self, name):
+        """The notebook alone in a fresh workspace (``reset``: no tabs from a previous test)."""
+        return f"{self.url}lab/tree/{name}?reset&token={self.token}"
+
+    def shut_down_kernels(self):
+        """End every kernel session (each test starts its notebook's own kernel)."""
+        for session in self.api("sessions"):
+            self.api(f"sessions/{session['id']}", method="DELETE")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+# Installed before a key press on a slider: records when the key went down and when the
+# explorer's figure (the <img> in its output widget) changed its image after it.
+_WATCH_REDRAW = """(output) => {
+    const source = () => { const image = output.querySelector('img'); return image && image.src; };
+    const before = source();
+    const watch = window.__labRedraw = {key: null, drawn: null};
+    document.addEventListener('keydown', () => { watch.key = watch.key ?? performance.now(); },
+                              {capture: true, once: true});
+    const observer = new MutationObserver(() => {
+        const now = source();
+        if (watch.key !== null && now && now !== before) {
+            watch.drawn = performance.now();
+            observer.disconnect();
+        }
+    });
+    observer.observe(output, {subtree: true, childList: true, attributes: true});
+}"""
+
+_IMAGE_DECODED = """async (output) => {
+    const image = output.querySelector('img');
+    if (!image) return false;
+    await image.decode().catch(() => null);
+    return image.complete && image.naturalWidth > 0;
+}"""
+
+_PROMPTS = f"""() => [...document.querySelectorAll(
+    '{PANEL} .jp-CodeCell .jp-InputArea-prompt')].map(prompt => prompt.textContent)"""
+
+
+class LabNotebook:
+    """One chapter notebook open in JupyterLab in ``page``."""
+
+    def __init__(self, server, page, name):
+        self.server, self.page, self.name = server, page, name
+        self.panel = page.locator(PANEL)
+        page.goto(server.notebook_url(name))
+        self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        self.wait_for_kernel_idle(timeout=60)
+
+    def kernel_status(self):
+        return self.panel.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute(
+            "data-status")
+
+    def wait_for_kernel_idle(self, timeout):
+        deadline = time.monotonic() + timeout
+        while self.kernel_status() != "idle":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name}: kernel not idle after {timeout} s "
+                                   f"(status {self.kernel_status()!r})")
+            time.sleep(0.2)
+
+    def fail_on_dialog(self):
+        dialog = self.page.locator(".jp-Dialog")
+        if dialog.count():
+            raise RuntimeError(f"{self.name}: JupyterLab asks: {dialog.first.inner_text()!r}")
+
+    def menu(self, label, command):
+        """Click ``command`` (a JupyterLab command id) in the menu bar's ``label`` menu."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=label).first.click()
+        self.page.locator(f'li.lm-Menu-item[data-command="{command}"]').click()
+
+    def run_all(self):
+        """Run > Run All Cells, then wait until no cell is queued and the kernel is idle.
+
+        Returns the seconds it took. A cell that raises stops the run; the cells after it
+        go back to ``[ ]``, which ``errors()`` then reports. A click that lands while the
+        kernel is still connecting can be lost: if no cell has started after
+        ``START_TIMEOUT`` s, the menu is clicked again.
+        """
+        start = time.monotonic()
+        deadline = start + RUN_TIMEOUT
+        clicked_at, started, settled = None, False, 0
+        while settled < 3:  # idle and nothing queued, three polls in a row
+            now = time.monotonic()
+            if now > deadline:
+                raise TimeoutError(f"{self.name}: still running after {RUN_TIMEOUT} s")
+            if not started and (clicked_at is None or now - clicked_at > START_TIMEOUT):
+                self.menu("Run", "runmenu:run-all")
+                clicked_at = now
+            self.fail_on_dialog()
+            prompts = self.page.evaluate(_PROMPTS)
+            busy = any("*" in prompt for prompt in prompts)
+            started = started or busy or any(any(c.isdigit() for c in p) for p in prompts)
+            idle = started and not busy and self.kernel_status() == "idle"
+            settled = settled + 1 if idle else 0
+            time.sleep(0.25)
+        return time.monotonic() - start
+
+    def save(self):
+        """File > Save, then wait until the tab is no longer marked dirty."""
+        self.menu("File", "docmanager:save")
+        self.page.wait_for_function(
+            "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')",
+            timeout=30_000)
+
+    def saved(self):
+        return json.loads((self.server.root / self.name).read_text())
+
+    def errors(self):
+        """Save, then list the errors in the saved notebook and the code cells that never ran."""
+        self.save()
+        problems, not_run = [], 0
+        for index, cell in enumerate(self.saved()["cells"]):
+            if cell["cell_type"] != "code":
+                continue
+            problems += [f"cell {index}: {output['ename']}: {output['evalue'][:300]}"
+                         for output in cell["outputs"] if output["output_type"] == "error"]
+            not_run += cell["execution_count"] is None and bool(cell["source"])
+        return problems + ([f"{not_run} code cells did not run"] if not_run else [])
+
+    def screenshot_pages(self, folder, height=2400):
+        """Screenshots of the whole notebook, one per screenful (page-01.png, ...)."""
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        viewport = self.page.viewport_size
+        self.page.set_viewport_size({"width": viewport["width"], "height": height})
+        scroller = self.panel.locator(".jp-WindowedPanel-outer").first
+        paths, top = [], -1
+        try:
+            scroller.evaluate("element => element.scrollTo(0, 0)")
+            while len(paths) < 60:
+                self.page.wait_for_timeout(150)
+                paths.append(folder / f"page-{len(paths) + 1:02d}.png")
+                self.page.screenshot(path=paths[-1])
+                top, previous = scroller.evaluate(
+                    "element => (element.scrollBy(0, element.clientHeight - 40),"
+                    " element.scrollTop)"), top
+                if top == previous:
+                    break
+        finally:
+            self.page.set_viewport_size(viewport)
+        return paths
+
+    def explorers(self):
+        """The ``widgets.interactive`` explorers rendered in the outputs (sliders + output)."""
+        explorers = self.panel.locator(".jp-OutputArea-output .widget-interact")
+        return [explorers.nth(index) for index in range(explorers.count())]
+
+    def move_slider(self, explorer, before_path, after_path):
+        """Press ArrowRight on the explorer's first slider; screenshot the figure around it.
+
+        Returns (before PNG bytes, after PNG bytes, milliseconds from the key press to the
+        new image in the page). Raises AssertionError when the explorer shows no figure or
+        none follows the key press.
+        """
+        output = explorer.locator(".widget-output").first
+        assert output.evaluate(_IMAGE_DECODED), "the explorer shows no figure"
+        output.scroll_into_view_if_needed()
+        before = output.screenshot(path=before_path)
+        output.evaluate(_WATCH_REDRAW)
+        explorer.locator(".widget-slider .noUi-handle").first.focus()
+        self.page.keyboard.press("ArrowRight")
+        try:
+            self.page.wait_for_function("() => window.__labRedraw.drawn !== null",
+                                        timeout=REDRAW_TIMEOUT * 1000)
+        except Exception as error:  # Playwright's TimeoutError
+            raise AssertionError(f"no new figure {REDRAW_TIMEOUT} s after the key press") \
+                from error
+        watch = self.page.evaluate("() => window.__labRedraw")
+        assert output.evaluate(_IMAGE_DECODED), "the new figure did not load"
+        self.wait_for_kernel_idle(timeout=REDRAW_TIMEOUT)
+        after = output.screenshot(path=after_path)
+        return before, after, watch["drawn"] - watch["key"]
+
+    def rendered_markdown(self):
+        """Text of every markdown cell as jupyterlab-myst rendered it (not its source)."""
+        return self.panel.locator(".jp-MarkdownCell .myst").all_inner_texts()
+
+    def unrendered_markdown_cells(self):
+        return self.panel.locator(".jp-MarkdownCell:not(.jp-mod-rendered)").count()
+
+    def exercise_titles(self):
+        return self.panel.locator(".jp-MarkdownCell .myst-exercise-title").all_inner_texts()
