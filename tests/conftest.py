@@ -1,8 +1,18 @@
 """Shared test helpers: a finite-difference report printed at the end of every run."""
 
+import sys
+
 import pytest
 
 GRADCHECK_KEY = "gradcheck"
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close the figures a test opened (pyplot keeps them alive until closed)."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture

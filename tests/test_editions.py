@@ -63,6 +63,11 @@ def test_collapse_folds_exactly_the_cells_inside_solutions():
     assert nb.cells[1].metadata["jupyter"] == {"source_hidden": True}
     assert nb.cells[2].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
     assert all("jupyter" not in nb.cells[i].metadata for i in (0, 3, 4))
+    # the line a folded cell still shows is neutral, and it is added once
+    assert nb.cells[1].source == "% Solution: unfold this cell to read it.\nWhy."
+    assert nb.cells[2].source == "# Solution: unfold this cell to read it.\nx = 4"
+    editions.collapse_solutions(nb)
+    assert nb.cells[2].source.count("unfold") == 1
 
 
 def small_book(folder):
@@ -107,5 +112,7 @@ def test_committed_chapter_has_its_solutions_folded(path):
     nb = nbformat.read(path, as_version=4)
     inside = editions.solution_cells(nb)
     unfolded = [i + 1 for i in inside
-                if not nb.cells[i].metadata.get("jupyter", {}).get("source_hidden")]
+                if not nb.cells[i].metadata.get("jupyter", {}).get("source_hidden")
+                or not nb.cells[i].source.startswith(
+                    editions.FOLDED_FIRST_LINE[nb.cells[i].cell_type])]
     assert not unfolded, f"cells {unfolded} are not folded: run `make notebooks`"

@@ -19,8 +19,8 @@ The instructor edition is the book itself, built from ``SRC_DIR``.
 
 JupyterLab (with jupyterlab-myst) draws a gated solution's gates as bars but shows the
 cells between them in full; ``collapse`` marks those cells ``source_hidden`` (and a code
-cell's outputs ``outputs_hidden``) so a student sees a folded solution and opens it on
-purpose. The website ignores this metadata.
+cell's outputs ``outputs_hidden``), with a first line that gives nothing away, so a student
+sees a folded solution and opens it on purpose. The website ignores this metadata.
 """
 
 import argparse
@@ -103,8 +103,18 @@ def solution_cells(notebook):
     return inside
 
 
+# A folded cell still shows its first source line: make it one that gives nothing away.
+# (A MyST comment in markdown, a Python comment in code; the website shows neither line.)
+FOLDED_FIRST_LINE = {"markdown": "% Solution: unfold this cell to read it.",
+                     "code": "# Solution: unfold this cell to read it."}
+
+
 def collapse_solutions(notebook):
-    """Mark every cell inside a gated solution as folded in JupyterLab; returns their indices."""
+    """Fold every cell inside a gated solution in JupyterLab; returns their indices.
+
+    Each such cell gets ``source_hidden`` (a code cell also ``outputs_hidden``) and
+    ``FOLDED_FIRST_LINE`` as its first line, once.
+    """
     inside = solution_cells(notebook)
     for index in inside:
         cell = notebook.cells[index]
@@ -112,6 +122,9 @@ def collapse_solutions(notebook):
         if cell.cell_type == "code":
             folded["outputs_hidden"] = True
         cell.metadata.setdefault("jupyter", {}).update(folded)
+        first_line = FOLDED_FIRST_LINE[cell.cell_type]
+        if not cell.source.startswith(first_line):
+            cell.source = f"{first_line}\n{cell.source}"
     return inside
 
 
