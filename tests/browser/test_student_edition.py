@@ -20,11 +20,22 @@ STUDENT_SITE = ROOT / "_build" / "student" / "_build" / "html"
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
+def output_text(output):
+    """What an output shows as text: a stream, or a result's plain-text form."""
+    text = output.get("text") or output.get("data", {}).get("text/plain", "")
+    return "".join(text)
+
+
 def solution_lines(path):
-    """Lines (code, and plain prose of 30+ characters) found only inside the solutions."""
+    """Lines (code, and plain prose of 30+ characters) found only inside the solutions.
+
+    A line that also shows outside them (in a cell or its output, such as a hint) is
+    not a solution's secret.
+    """
     notebook = nbformat.read(path, as_version=4)
     inside = set(editions.solution_cells(notebook))
-    outside_text = "\n".join(c.source for i, c in enumerate(notebook.cells) if i not in inside)
+    outside_text = "\n".join(text for i, cell in enumerate(notebook.cells) if i not in inside
+                             for text in [cell.source, *map(output_text, cell.get("outputs", []))])
     lines = set()
     for index in inside:
         cell = notebook.cells[index]
