@@ -189,15 +189,14 @@ def sliders(widget):
 def widget_latency(builder, samples, seed=0):
     """Time from setting a random slider value to the explorer's new image being ready.
 
-    Setting a value runs the explorer's callback synchronously (compute and artist
-    updates); the figure it returns is then rendered to PNG with IPython's
-    ``print_figure``, exactly what the inline backend sends to JupyterLab. Outside a
-    kernel ``display`` only prints the figure's repr, which is discarded here.
+    Setting a value runs the explorer's callback synchronously: compute, artist updates
+    and the PNG that JupyterLab receives (``widgets.png``). Outside a kernel ``display``
+    only prints the image's repr, which is discarded here.
     """
-    from IPython.core.pylabtools import print_figure
 
     rng = np.random.default_rng(seed)
-    widget = builder()
+    with contextlib.redirect_stdout(io.StringIO()):
+        widget = builder()
     controls = sliders(widget)
     if not controls:
         raise ValueError(f"{builder.__module__}.{builder.__name__} has no slider")
@@ -213,7 +212,6 @@ def widget_latency(builder, samples, seed=0):
         with contextlib.redirect_stdout(io.StringIO()):
             start = time.perf_counter()
             slider.value = value
-            print_figure(widget.result, "png")
             seconds.append(time.perf_counter() - start)
     return Timing(f"{builder.__module__}.{builder.__name__}", seconds)
 

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 from ..experiments.backprop import PRECISIONS, scalar_chain
 from ..plots import figure
 from ..plots.backprop import ChainView
+from .png import png_interactive
 from .twin import kernel_free_twin
 
 # Exact, roughly log-spaced weights: 0.5, 1 and 2 are reachable, so the chapter's table can
@@ -45,8 +46,8 @@ def explorer(depth=20, weight=2.0, precision="float32"):
         view.ax.set_title(f"L = {depth}, w = {weight:g}, {precision}")
         return fig
 
-    return widgets.interactive(
-        draw, {"auto_display": True},
+    return png_interactive(
+        draw,
         depth=widgets.IntSlider(value=depth, min=1, max=MAX_DEPTH, description="depth L",
                                 continuous_update=False),
         weight=widgets.SelectionSlider(options=WEIGHTS, value=weight, description="weight w",

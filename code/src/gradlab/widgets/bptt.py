@@ -5,6 +5,7 @@ import numpy as np
 
 from ..experiments import bptt
 from ..plots.bptt import GradientTimeView
+from .png import png_interactive
 from .twin import kernel_free_twin
 
 N_HIDDEN = 32
@@ -30,8 +31,8 @@ def explorer(steps=100, radius=1.1, activation="tanh", drive=0.5):
         view.update(*explorer_trace(steps, radius, activation, drive))
         return view.fig
 
-    return widgets.interactive(
-        show, {"auto_display": True},
+    return png_interactive(
+        show,
         steps=widgets.IntSlider(steps, min=2, max=1000, step=1, description="T"),
         radius=widgets.FloatSlider(radius, min=0.05, max=3.0, step=0.05,
                                    description="radius ρ"),

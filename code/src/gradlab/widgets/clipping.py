@@ -13,6 +13,7 @@ import numpy as np
 from ..experiments.clipping import MODES, clip_vector
 from ..plots.clipping import draw_vector_panel, update_vector_panel
 from ..plots.style import figure
+from .png import png_interactive
 from .twin import kernel_free_twin
 
 LIMIT = 6.0  # slider range of each gradient component
@@ -28,8 +29,8 @@ def clip_vector_explorer(g=(4.0, 1.5), threshold=2.0, mode="value"):
         update_vector_panel(panel, clip_vector(np.array([g1, g2]), threshold, mode))
         return fig
 
-    return widgets.interactive(
-        show, {"auto_display": True},
+    return png_interactive(
+        show,
         threshold=widgets.FloatSlider(value=threshold, min=0.1, max=8.0, step=0.1,
                                       description="threshold c"),
         mode=widgets.ToggleButtons(options=MODES, value=mode, description="mode"),

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 
 from ..experiments import regression
 from ..plots import training as plots
+from .png import png_interactive
 
 LR_RANGE = (-4.0, 0.0)          # log10 of the learning rate
 THRESHOLD_RANGE = (-2.0, 3.0)   # log10 of the clipping threshold
@@ -45,5 +46,4 @@ def training_explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
     threshold_slider = widgets.FloatLogSlider(
         value=threshold, base=10, min=THRESHOLD_RANGE[0], max=THRESHOLD_RANGE[1], step=0.25,
         description="threshold", continuous_update=False, readout_format=".2g")
-    return widgets.interactive(explorer.update, {"auto_display": True},
-                               lr=lr_slider, threshold=threshold_slider)
+    return png_interactive(explorer.update, lr=lr_slider, threshold=threshold_slider)

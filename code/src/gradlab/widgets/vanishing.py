@@ -7,6 +7,7 @@ import ipywidgets as widgets
 
 from ..experiments import deep_mlp
 from ..plots.vanishing import ProfileView
+from .png import png_interactive
 from .twin import kernel_free_twin
 
 DEPTH_RANGE = (1, 300)
@@ -25,8 +26,8 @@ def explorer(depth=50, init="normal", activation="relu", width=128, seed=0):
         view.update(deep_mlp.profile(depth, width, init, activation, seed=seed))
         return view.fig
 
-    w = widgets.interactive(
-        show, {"auto_display": True},
+    w = png_interactive(
+        show,
         depth=widgets.IntSlider(value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
                                 description="depth", continuous_update=False),
         init=widgets.Dropdown(options=deep_mlp.INIT_SCHEMES, value=init, description="init"),
