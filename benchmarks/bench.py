@@ -51,13 +51,21 @@ class Timing:
 
 def measure(label, fn, repeat, note=""):
     """Time ``fn()`` ``repeat`` times after one warm-up call."""
-    fn()
-    seconds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+    return measure_interleaved({label: fn}, repeat)[0]
+
+
+def measure_interleaved(functions, repeat):
+    """Time several ``{label: fn}`` in turn, one call each per round, so that a slow
+    phase of the machine hits them all alike; returns one ``Timing`` per label."""
+    for fn in functions.values():
         fn()
-        seconds.append(time.perf_counter() - start)
-    return Timing(label, seconds, note)
+    seconds = {label: [] for label in functions}
+    for _ in range(repeat):
+        for label, fn in functions.items():
+            start = time.perf_counter()
+            fn()
+            seconds[label].append(time.perf_counter() - start)
+    return [Timing(label, values) for label, values in seconds.items()]
 
 
 # --- machine -------------------------------------------------------------------------------
@@ -99,7 +107,10 @@ def torch_rnn_step(steps, seed=0):
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(os.cpu_count() or 1)
+    # One thread, like NumPy here (make bench sets OPENBLAS_NUM_THREADS=1): with more, PyTorch's
+    # OpenMP threads keep spinning after each call and slow the NumPy runs interleaved with it,
+    # and at these sizes (32 x 64 per time step) a second thread does not make PyTorch faster.
+    torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(seed)
     shape = (steps, RNN_SIZES["batch"], RNN_SIZES["n_in"])
     x = torch.randn(shape, generator=gen, dtype=torch.float64)
@@ -143,18 +154,17 @@ def hot_paths(repeat, lengths, cliff_n):
 
     rows = []
     for steps in lengths:
-        ours, theirs = rnn_step(steps), torch_rnn_step(steps)
-        full = measure(f"RNN forward + full BPTT, T={steps}", ours, repeat)
-        if theirs is None:
-            full.note = "PyTorch not installed"
-        else:
-            torch_timing = measure("torch", theirs, repeat)
-            full.note = (f"PyTorch {torch_timing.median * 1e3:.2f} ms, "
-                         f"gradlab/PyTorch = {full.median / torch_timing.median:.2f}")
-        rows.append((steps, full))
-        truncated = measure(f"RNN forward + BPTT({TRUNCATION}), T={steps}",
-                            rnn_step(steps, truncate=TRUNCATION), repeat)
-        rows.append((steps, truncated))
+        functions = {f"RNN forward + full BPTT, T={steps}": rnn_step(steps),
+                     f"RNN forward + BPTT({TRUNCATION}), T={steps}":
+                         rnn_step(steps, truncate=TRUNCATION)}
+        theirs = torch_rnn_step(steps)
+        if theirs is not None:
+            functions["PyTorch"] = theirs
+        full, truncated, *torch_timing = measure_interleaved(functions, repeat)
+        full.note = ("PyTorch not installed" if not torch_timing else
+                     f"PyTorch {torch_timing[0].median * 1e3:.2f} ms, "
+                     f"gradlab/PyTorch = {full.median / torch_timing[0].median:.2f}")
+        rows += [(steps, full), (steps, truncated)]
     rows.append((None, measure("MLP training step (chapter 2 model, batch 32)", mlp_step(),
                                repeat)))
     rows.append((None, measure(f"cliff surface, {cliff_n}x{cliff_n} grid",
