@@ -184,15 +184,27 @@ class LabNotebook:
     def wait_for_kernel_idle(self, timeout):
         deadline = time.monotonic() + timeout
         while self.kernel_status() != "idle":
+            self.handle_dialog()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.name}: kernel not idle after {timeout} s "
                                    f"(status {self.kernel_status()!r})")
             time.sleep(0.2)
 
-    def fail_on_dialog(self):
+    def handle_dialog(self):
+        """Accept the kernel JupyterLab proposes if it asks for one, and fail on any other dialog.
+
+        A server that has just started may open the first notebook before it knows the
+        kernel specs, and then asks which kernel to start; a student would press Select.
+        """
         dialog = self.page.locator(".jp-Dialog")
-        if dialog.count():
-            raise RuntimeError(f"{self.name}: JupyterLab asks: {dialog.first.inner_text()!r}")
+        if not dialog.count():
+            return
+        text = dialog.first.inner_text()
+        if text.startswith("Select Kernel") and "Python 3" in text:
+            dialog.first.locator("button.jp-mod-accept").click()
+            dialog.first.wait_for(state="detached", timeout=10_000)
+            return
+        raise RuntimeError(f"{self.name}: JupyterLab asks: {text!r}")
 
     def menu(self, label, command):
         """Click ``command`` (a JupyterLab command id) in the menu bar's ``label`` menu."""
@@ -217,7 +229,7 @@ class LabNotebook:
             if not started and (clicked_at is None or now - clicked_at > START_TIMEOUT):
                 self.menu("Run", "runmenu:run-all")
                 clicked_at = now
-            self.fail_on_dialog()
+            self.handle_dialog()
             prompts = self.page.evaluate(_PROMPTS)
             busy = any("*" in prompt for prompt in prompts)
             started = started or busy or any(any(c.isdigit() for c in p) for p in prompts)
