@@ -52,8 +52,9 @@ notebooks: $(INSTALLED)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 $(NOTEBOOKS)
 
 ## JupyterLab on the chapters, with MyST rendering (jupyterlab-myst) and live widgets.
+## (As root, in a container, JupyterLab refuses to start without --allow-root.)
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build _vendor .pytest_cache .hypothesis
