@@ -37,7 +37,7 @@ student: $(INSTALLED)
 
 ## Unit tests, then strict nbval over every chapter notebook.
 test: $(INSTALLED)
-	$(BIN)/python -m pytest tests -n 2 --ignore=tests/browser
+	$(BIN)/python -m pytest tests -n 2
 	$(if $(NOTEBOOKS),$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile $(NOTEBOOKS))
 
 ## The built website in headless Chromium (run after `make book` and `make student`): every page loads cleanly,

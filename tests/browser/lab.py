@@ -19,7 +19,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import nbformat
+
 from browsing import ROOT, SCREENSHOTS
+
+from gradlab import editions
 
 CHAPTERS = ROOT / "chapters"
 LAB_SCREENSHOTS = SCREENSHOTS / "lab"
@@ -48,11 +52,7 @@ def copy_chapters(destination):
     shutil.copytree(CHAPTERS, destination,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     for path in Path(destination).glob("*.ipynb"):
-        notebook = json.loads(path.read_text())
-        for cell in notebook["cells"]:
-            if cell["cell_type"] == "code":
-                cell["outputs"], cell["execution_count"] = [], None
-        path.write_text(json.dumps(notebook, indent=1))
+        nbformat.write(editions.clear_outputs(nbformat.read(path, as_version=4)), path)
 
 
 def free_port():
@@ -74,8 +74,8 @@ class LabServer:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
         self.token = secrets.token_hex(16)
-        self.url = f"http://127.0.0.1:{free_port()}/"
-        port = self.url.rstrip("/").rsplit(":", 1)[1]
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}/"
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(self.folder / "config"),
                "JUPYTER_RUNTIME_DIR": str(self.folder / "runtime")}
         env.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `make`: 2 cores, repeatable runs

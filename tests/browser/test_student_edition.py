@@ -7,7 +7,6 @@ nowhere else in its chapter.
 
 import html
 import re
-from pathlib import Path
 
 import nbformat
 import pytest

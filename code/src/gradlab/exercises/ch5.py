@@ -7,9 +7,12 @@ against the package: ``clip_by_value``, ``clip_by_global_norm``,
 ``linear_backward``, ``bptt_step``. And the regression threshold sweep.
 """
 
+from functools import lru_cache
+
 import numpy as np
 
 from .. import clip, nn, rnn
+from ..experiments import regression
 from ..checks import (Exercise, Wrong, as_array, as_number, as_tuple, call_student, number_judge,
                      open_judge, passed, register, vector_judge, close)
 
@@ -305,22 +308,18 @@ register(Exercise(
 
 SWEEP_THRESHOLDS = (0.1, 1.0, 5.0, 20.0, 100.0)
 SWEEP_SEEDS = (0, 1, 2)
-_sweep_cache = {}
 
 
+@lru_cache(maxsize=1)
 def sweep_medians():
     """Median final test MSE per (mode, threshold) of the chapter 4 regression sweep.
 
     Returns a dict mode -> array over ``SWEEP_THRESHOLDS`` (NaN where every seed diverged).
     Computed once per process (about a second).
     """
-    if not _sweep_cache:
-        from ..experiments import regression
-        sweep = regression.threshold_sweep(regression.load(), SWEEP_THRESHOLDS, SWEEP_SEEDS)
-        for mode, runs in sweep.items():
-            with np.errstate(all="ignore"):
-                _sweep_cache[mode] = np.nanmedian(runs.test_mse, axis=1)
-    return _sweep_cache
+    sweep = regression.threshold_sweep(regression.load(), SWEEP_THRESHOLDS, SWEEP_SEEDS)
+    with np.errstate(all="ignore"):
+        return {mode: np.nanmedian(runs.test_mse, axis=1) for mode, runs in sweep.items()}
 
 
 def _judge_sweep_best(answer):
