@@ -28,7 +28,8 @@ book: $(INSTALLED)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Website built: open $(CURDIR)/_build/html/index.html"
 
-## The student edition: the same website without any solution, in _build/student/html.
+## The student edition: the notebooks without solutions in _build/student-src, and the
+## website built from them in _build/student/_build/html.
 student: $(INSTALLED)
 	bash tools/vendor_assets.sh
 	$(BIN)/python -m gradlab.editions student . _build/student-src
@@ -40,13 +41,14 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest tests -n 2
 	$(if $(NOTEBOOKS),$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile $(NOTEBOOKS))
 
-## The built website in headless Chromium (run after `make book` and `make student`): every page loads cleanly,
-## math, alt text, solutions, explorers, search, links, no CDN; screenshots in _build/screenshots.
+## The built websites in headless Chromium (run after `make book` and `make student`): every
+## page loads cleanly, math, alt text, solutions, explorers, search, links, no CDN, no solution
+## text in the student edition; and every chapter run in JupyterLab. Screenshots: _build/screenshots.
 test-site: $(INSTALLED)
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 ## Refresh the committed outputs: execute each notebook in place in a fresh kernel.
-## Solutions are folded for JupyterLab first (cell metadata only; see gradlab.editions).
+## Solutions are folded for JupyterLab first (metadata and a neutral first line; gradlab.editions).
 notebooks: $(INSTALLED)
 	$(BIN)/python -m gradlab.editions collapse $(NOTEBOOKS)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 $(NOTEBOOKS)
