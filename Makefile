@@ -8,7 +8,10 @@ INSTALLED := $(VENV)/.installed
 NOTEBOOKS ?= $(sort $(wildcard chapters/*.ipynb))
 # The course's matrices are small: one BLAS thread per process avoids threads spinning
 # against each other on a 2-core machine (measured 3-6x slower notebooks without it).
+# Only for speed: `make test` checks the notebooks under one and two threads.
 export OPENBLAS_NUM_THREADS = 1
+# The kernel-free twins of the explorers are made only for the website (gradlab.widgets.twin).
+WEBSITE := GRADLAB_WEBSITE=1
 
 .PHONY: install book student test test-site notebooks lab bench clean
 
@@ -25,7 +28,7 @@ $(INSTALLED): requirements.txt code/pyproject.toml
 ## MathJax and the widget JavaScript come from the npm registry into _vendor/ (never a CDN).
 book: $(INSTALLED)
 	bash tools/vendor_assets.sh
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(WEBSITE) $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Website built: open $(CURDIR)/_build/html/index.html"
 
 ## The student edition: the notebooks without solutions in _build/student-src, and the
@@ -33,13 +36,14 @@ book: $(INSTALLED)
 student: $(INSTALLED)
 	bash tools/vendor_assets.sh
 	$(BIN)/python -m gradlab.editions student . _build/student-src
-	$(BIN)/jupyter-book build _build/student-src --path-output _build/student -W -n --keep-going
+	$(WEBSITE) $(BIN)/jupyter-book build _build/student-src --path-output _build/student -W -n --keep-going
 	@echo "Student edition built: open $(CURDIR)/_build/student/_build/html/index.html"
 
-## Unit tests, then strict nbval over every chapter notebook.
+## Unit tests, then strict nbval over every chapter notebook under two OpenBLAS kernels,
+## each with one thread and with two (tests/notebook_configs.py says which it used).
 test: $(INSTALLED)
 	$(BIN)/python -m pytest tests -n 2
-	$(if $(NOTEBOOKS),$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile $(NOTEBOOKS))
+	$(if $(NOTEBOOKS),$(BIN)/python tests/notebook_configs.py $(NOTEBOOKS))
 
 ## The built websites in headless Chromium (run after `make book` and `make student`): every
 ## page loads cleanly, math, alt text, solutions, explorers, search, links, no CDN, no solution
@@ -48,10 +52,13 @@ test-site: $(INSTALLED)
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 ## Refresh the committed outputs: execute each notebook in place in a fresh kernel.
-## Solutions are folded for JupyterLab first (metadata and a neutral first line; gradlab.editions).
+## Solutions are folded for JupyterLab first (metadata and a neutral first line; gradlab.editions);
+## afterwards volatile metadata (timings, saved widget state, Python's patch version) goes.
 notebooks: $(INSTALLED)
 	$(BIN)/python -m gradlab.editions collapse $(NOTEBOOKS)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 $(NOTEBOOKS)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 \
+		--ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
+	$(BIN)/python -m gradlab.editions normalise $(NOTEBOOKS)
 
 ## JupyterLab on the chapters, with MyST rendering (jupyterlab-myst) and live widgets.
 ## (As root, in a container, JupyterLab refuses to start without --allow-root.)

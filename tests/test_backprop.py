@@ -166,7 +166,7 @@ def test_explorer_survives_every_extreme(depth, weight, precision):
     assert 0 < low < high < np.inf
 
 
-def test_twin_update_changes_the_drawing_for_each_weight():
+def test_twin_update_changes_the_drawing_for_each_weight(website):
     html = explorer_module.twin(depth=6, weights=(0.5, 1.0, 2.0)).data
     frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
     assert len(frames) == 3 and len(set(frames)) == 3

@@ -116,3 +116,18 @@ def test_committed_chapter_has_its_solutions_folded(path):
                 or not nb.cells[i].source.startswith(
                     editions.FOLDED_FIRST_LINE[nb.cells[i].cell_type])]
     assert not unfolded, f"cells {unfolded} are not folded: run `make notebooks`"
+
+
+def test_normalise_drops_timings_widget_state_and_the_patch_version_only():
+    nb = nbformat.v4.new_notebook(metadata={
+        "widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}}},
+        "language_info": {"name": "python", "version": "3.11.7"},
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    cell = nbformat.v4.new_code_cell("1 + 1", metadata={
+        "tags": ["remove-input"], "execution": {"iopub.execute_input": "2026-12-01T09:00:00Z"}})
+    nb.cells = [cell]
+    editions.normalise(nb)
+    assert "widgets" not in nb.metadata
+    assert nb.metadata.language_info == {"name": "python"}
+    assert nb.metadata.kernelspec.name == "python3"
+    assert nb.cells[0].metadata == {"tags": ["remove-input"]}

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from gradlab.plots import figure
-from gradlab.widgets.twin import kernel_free_twin
+from gradlab.widgets.twin import WEBSITE_VARIABLE, kernel_free_twin
 
 
-def test_twin_holds_one_distinct_frame_per_value_and_no_external_script():
+def test_twin_holds_one_distinct_frame_per_value_and_no_external_script(website):
     fig, ax = figure()
     (line,) = ax.plot([0, 1], [0, 0])
     ax.set_ylim(0, 3)
@@ -25,3 +25,10 @@ def test_twin_without_values_is_refused():
     fig, _ = figure()
     with pytest.raises(ValueError, match="at least one"):
         kernel_free_twin(fig, lambda v: None, np.array([]), name="w")
+
+
+def test_twin_is_not_made_outside_the_website_build(monkeypatch):
+    monkeypatch.delenv(WEBSITE_VARIABLE, raising=False)
+    fig, ax = figure()
+    (line,) = ax.plot([0, 1], [0, 0])
+    assert kernel_free_twin(fig, lambda v: line.set_ydata([v, v]), [0.5, 1.5], name="w") is None

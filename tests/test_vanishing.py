@@ -190,7 +190,7 @@ def test_explorer_survives_every_extreme():
     assert re.search(r"gradient overflowed\s+to inf at layer \d+", notes)
 
 
-def test_twin_update_changes_the_artists_and_renders_frames():
+def test_twin_update_changes_the_artists_and_renders_frames(website):
     view = plots.ProfileView(deep_mlp.profile(5, 16))
     update = explorer_module.depth_updater(view, "normal", "relu", width=16)
     update(5)

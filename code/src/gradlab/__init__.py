@@ -1,6 +1,6 @@
 """gradlab: a small NumPy laboratory for exploding gradients and gradient clipping.
 
-Layers, from the bottom: ``errors``, ``validate``, ``functional`` → ``nn``,
+Layers, from the bottom: ``errors``, ``validate``, ``functional``, ``report``, ``stats`` → ``nn``,
 ``losses``, ``data`` → ``rnn``, ``clip``, ``gradcheck`` → ``optim`` → ``train``,
 ``cliff`` → ``experiments`` → ``plots``, ``widgets``, ``checks``, ``grade``.
 Importing ``gradlab`` loads only the NumPy layers; import ``gradlab.plots`` or

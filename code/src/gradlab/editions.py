@@ -1,7 +1,9 @@
 """Editions of the book: the student edition, and solutions collapsed in JupyterLab.
 
 ``python -m gradlab.editions student SRC_DIR DEST_DIR`` makes the student edition;
-``python -m gradlab.editions collapse NOTEBOOK...`` folds the solutions for JupyterLab.
+``python -m gradlab.editions collapse NOTEBOOK...`` folds the solutions for JupyterLab;
+``python -m gradlab.editions normalise NOTEBOOK...`` drops what a refresh on another machine
+would change without changing the notebook (timings, saved widget state, Python's patch version).
 
 Copies the book sources from ``SRC_DIR`` to ``DEST_DIR`` (without ``.git``, builds,
 virtual environments and caches) and removes every solution from the chapter
@@ -136,6 +138,28 @@ def clear_outputs(notebook):
     return notebook
 
 
+def normalise(notebook):
+    """Drop volatile metadata: cell timings, saved widget state, Python's exact version.
+
+    JupyterLab never uses the saved widget state, and the website's build makes its own.
+    """
+    notebook.metadata.pop("widgets", None)
+    notebook.metadata.get("language_info", {}).pop("version", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+    return notebook
+
+
+def _rewrite(paths, change):
+    """Apply ``change`` to each notebook in place, writing only those it changed."""
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        before = nbformat.writes(notebook)
+        change(notebook)
+        if nbformat.writes(notebook) != before:
+            nbformat.write(notebook, path)
+
+
 def make_student_edition(src, dest):
     """Copy ``src`` to ``dest`` with every solution removed; returns the files changed."""
     src, dest = Path(src).resolve(), Path(dest).resolve()
@@ -172,14 +196,11 @@ def main(argv=None):
     student.add_argument("dest", help="where to write the edition (new or a previous edition)")
     collapse = commands.add_parser("collapse", help="fold the solutions for JupyterLab")
     collapse.add_argument("notebooks", nargs="+", help="notebooks to change in place")
+    normal = commands.add_parser("normalise", help="drop volatile metadata after a refresh")
+    normal.add_argument("notebooks", nargs="+", help="notebooks to change in place")
     args = parser.parse_args(argv)
-    if args.command == "collapse":
-        for path in args.notebooks:
-            notebook = nbformat.read(path, as_version=4)
-            before = nbformat.writes(notebook)
-            collapse_solutions(notebook)
-            if nbformat.writes(notebook) != before:
-                nbformat.write(notebook, path)
+    if args.command in ("collapse", "normalise"):
+        _rewrite(args.notebooks, collapse_solutions if args.command == "collapse" else normalise)
         return 0
     try:
         changed = make_student_edition(args.src, args.dest)

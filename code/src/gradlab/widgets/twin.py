@@ -6,9 +6,14 @@ notebook runs and stores every frame in a self-contained HTML player (matplotlib
 ``Animation.to_jshtml``: a slider and buttons, no external JavaScript). The player's link to
 Font Awesome on a CDN is dropped (the book's theme ships the icons and the site must work
 offline) and its image gets alt text.
+
+Twins are made only when the website is built (``on_website()``: the book's build sets
+``GRADLAB_WEBSITE=1``). In a committed notebook or a student's kernel a twin cell has no
+output: its frames would be most of the file's bytes, and JupyterLab has the live explorer.
 """
 
 from html import escape
+import os
 import re
 
 import matplotlib.pyplot as plt
@@ -16,6 +21,12 @@ from IPython.display import HTML
 from matplotlib.animation import FuncAnimation
 
 _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*">\s*')
+WEBSITE_VARIABLE = "GRADLAB_WEBSITE"
+
+
+def on_website():
+    """Whether this kernel runs for the website's build (``GRADLAB_WEBSITE=1``)."""
+    return os.environ.get(WEBSITE_VARIABLE) == "1"
 
 
 def kernel_free_twin(fig, update, values, *, name, fmt="{:g}", interval_ms=600, alt=None):
@@ -31,11 +42,15 @@ def kernel_free_twin(fig, update, values, *, name, fmt="{:g}", interval_ms=600, 
         alt: alt text of the player's image; by default it names the parameter and its range.
 
     Returns:
-        ``IPython.display.HTML`` holding the player; the figure is closed.
+        ``IPython.display.HTML`` holding the player, or ``None`` outside the website's
+        build; the figure is closed.
     """
     values = list(values)
     if not values:
         raise ValueError("kernel_free_twin needs at least one parameter value")
+    if not on_website():
+        plt.close(fig)
+        return None
 
     def draw_frame(i):
         update(values[i])
