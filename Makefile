@@ -13,6 +13,13 @@ export OPENBLAS_NUM_THREADS = 1
 # The kernel-free twins of the explorers are made only for the website (gradlab.widgets.twin).
 WEBSITE := GRADLAB_WEBSITE=1
 
+# A student's install for `make lab`: requirements-student.txt only, in its own venv.
+STUDENT_VENV := .venv-student
+STUDENT_INSTALLED := $(STUDENT_VENV)/.installed
+LAB ?= lab
+PORT ?= 8888
+TOKEN ?=
+
 .PHONY: install book student test test-site notebooks lab bench clean
 
 install: $(INSTALLED)
@@ -60,10 +67,21 @@ notebooks: $(INSTALLED)
 		--ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
 	$(BIN)/python -m gradlab.editions normalise $(NOTEBOOKS)
 
-## JupyterLab on the chapters, with MyST rendering (jupyterlab-myst) and live widgets.
-## (As root, in a container, JupyterLab refuses to start without --allow-root.)
-lab: $(INSTALLED)
-	$(BIN)/jupyter lab chapters $(if $(filter 0,$(shell id -u)),--allow-root)
+$(STUDENT_INSTALLED): requirements-student.txt code/pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "gradlab needs Python 3.10 or newer"'
+	$(PYTHON) -m venv $(STUDENT_VENV)
+	$(STUDENT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(STUDENT_VENV)/bin/python -m pip install --quiet -r requirements-student.txt -e code
+	touch $@
+
+## JupyterLab on the local edition: the chapters as plain notebooks (numbers written in,
+## references resolved, no solutions; SOLUTIONS=1 for the instructor's) in a working copy,
+## $(LAB)/, never the tracked chapters/. Notebooks already there are kept (your work).
+## PORT=8888 and TOKEN=... are passed on. (As root JupyterLab needs --allow-root.)
+lab: $(STUDENT_INSTALLED)
+	$(STUDENT_VENV)/bin/python -m gradlab.local_edition . $(LAB) --keep-existing $(if $(SOLUTIONS),--solutions)
+	$(STUDENT_VENV)/bin/jupyter lab $(LAB) --port=$(PORT) $(if $(TOKEN),--IdentityProvider.token=$(TOKEN)) \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build _vendor .pytest_cache .hypothesis

@@ -1,12 +1,14 @@
-"""JupyterLab on a copy of the chapters, and a Chromium page driving one notebook in it.
+"""JupyterLab (or Notebook 7) on the local edition, and a Chromium page driving one notebook.
 
-``LabServer`` starts ``jupyter lab`` from this interpreter's environment on 127.0.0.1 with a
-random token, in a private folder: a copy of ``chapters/`` without outputs (so nothing is ever
-saved into the committed notebooks, and every output on screen comes from this run), its own
+``LabServer`` starts ``jupyter lab`` (or ``jupyter notebook``) from this interpreter's
+environment on 127.0.0.1 with a random token, in a private folder: the local edition of the
+chapters as ``make lab`` writes it (``gradlab.local_edition``: numbers written in, references
+resolved, no solutions), so nothing is ever saved into the committed notebooks; its own
 settings (no news or update prompts, every cell kept in the page) and its own workspace.
 ``LabNotebook`` opens one notebook, runs it, reads the saved result, and finds its explorers.
 """
 
+import hashlib
 import json
 import os
 import secrets
@@ -19,11 +21,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import nbformat
 
 from browsing import ROOT, SCREENSHOTS
 
-from gradlab import editions
+from gradlab import local_edition
 
 CHAPTERS = ROOT / "chapters"
 LAB_SCREENSHOTS = SCREENSHOTS / "lab"
@@ -37,6 +38,7 @@ SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 }
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+RENDERED = ".myst, .jp-RenderedMarkdown"  # a markdown cell's rendered text, with or without MyST
 STARTUP_TIMEOUT = 90  # s: the server answering
 RUN_TIMEOUT = 240    # s: one notebook's "Run All Cells"
 START_TIMEOUT = 10   # s: its first cell starting
@@ -47,12 +49,10 @@ def chapter_notebooks():
     return sorted(path.name for path in CHAPTERS.glob("*.ipynb"))
 
 
-def copy_chapters(destination):
-    """Copy ``chapters/`` to ``destination`` with every code cell's outputs removed."""
-    shutil.copytree(CHAPTERS, destination,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    for path in Path(destination).glob("*.ipynb"):
-        nbformat.write(editions.clear_outputs(nbformat.read(path, as_version=4)), path)
+def chapter_digests():
+    """SHA-256 of every tracked chapter notebook: a run in JupyterLab must change none."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(CHAPTERS.glob("*.ipynb"))}
 
 
 def free_port():
@@ -62,12 +62,18 @@ def free_port():
 
 
 class LabServer:
-    """``jupyter lab`` serving a private copy of the chapters; ``stop()`` ends it."""
+    """``jupyter lab`` (``app="notebook"``: Notebook 7 without any extension) serving a
+    private local edition of the chapters; ``stop()`` ends it."""
 
-    def __init__(self, folder):
-        self.folder = Path(folder)
+    def __init__(self, folder, app="jupyterlab"):
+        self.folder, self.app = Path(folder), app
         self.root = self.folder / "chapters"
-        copy_chapters(self.root)
+        local_edition.write_local_edition(ROOT, self.root)
+        if app == "notebook":  # plain Notebook 7: MyST rendering switched off
+            config = self.folder / "config" / "labconfig"
+            config.mkdir(parents=True)
+            (config / "page_config.json").write_text(
+                json.dumps({"disabledExtensions": {"jupyterlab-myst": True}}))
         settings = self.folder / "settings"
         for plugin, values in SETTINGS.items():
             path = settings / f"{plugin}.jupyterlab-settings"
@@ -82,7 +88,7 @@ class LabServer:
         self.log_path = self.folder / "jupyterlab.log"
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            [sys.executable, "-m", app, "--no-browser", "--allow-root",
              "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
              "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
              f"--ServerApp.root_dir={self.root}",
@@ -120,6 +126,8 @@ class LabServer:
 
     def notebook_url(self, name):
         """The notebook alone in a fresh workspace (``reset``: no tabs from a previous test)."""
+        if self.app == "notebook":
+            return f"{self.url}notebooks/{name}?token={self.token}"
         return f"{self.url}lab/tree/{name}?reset&token={self.token}"
 
     def shut_down_kernels(self):
@@ -316,11 +324,46 @@ class LabNotebook:
         return before, after, watch["drawn"] - watch["key"]
 
     def rendered_markdown(self):
-        """Text of every markdown cell as jupyterlab-myst rendered it (not its source)."""
-        return self.panel.locator(".jp-MarkdownCell .myst").all_inner_texts()
+        """Text of every markdown cell as the reader sees it (not its source), once every one
+        has been rendered (jupyterlab-myst renders into ``.myst``, asynchronously; plain
+        JupyterLab and Notebook 7 into ``.jp-RenderedMarkdown``)."""
+        self.page.wait_for_function(f"""() => {{
+            const cells = [...document.querySelectorAll('{PANEL} .jp-MarkdownCell')];
+            return cells.every(cell => {{
+                const shown = cell.querySelector('{RENDERED}');
+                return shown && shown.textContent.trim().length > 0; }}); }}""", timeout=60_000)
+        return self.panel.locator(f".jp-MarkdownCell :is({RENDERED})").all_inner_texts()
+
+    def visible_text(self):
+        """All text of the notebook as shown: markdown, code and outputs."""
+        return self.panel.locator(".jp-Notebook").first.inner_text()
+
+    def run_new_cell(self, code):
+        """Add a code cell at the end, type ``code``, run it; returns its output's text."""
+        cells = self.page.locator(".jp-Notebook .jp-Cell")
+        count = cells.count()
+        cells.last.locator(".jp-InputPrompt").first.click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("b")
+        cells.nth(count).wait_for(timeout=10_000)
+        self.page.keyboard.press("Enter")
+        self.page.keyboard.insert_text(code)
+        self.page.keyboard.press("Shift+Enter")
+        output = cells.nth(count).locator(".jp-OutputArea-output")
+        output.first.wait_for(timeout=30_000)
+        self.wait_for_kernel_idle(timeout=30)
+        return output.first.inner_text()
 
     def unrendered_markdown_cells(self):
         return self.panel.locator(".jp-MarkdownCell:not(.jp-mod-rendered)").count()
 
     def exercise_titles(self):
-        return self.panel.locator(".jp-MarkdownCell .myst-exercise-title").all_inner_texts()
+        """The exercises' bold headings ("Exercise 2.3 · Title") in the rendered markdown."""
+        return [text for text in self.bold() if text.startswith("Exercise ")]
+
+    def captions(self):
+        return [text for text in self.bold() if text.startswith("Figure ")]
+
+    def bold(self):
+        self.rendered_markdown()
+        return self.panel.locator(f".jp-MarkdownCell :is({RENDERED}) strong").all_inner_texts()

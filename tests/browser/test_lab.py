@@ -1,8 +1,11 @@
-"""The course as students run it: JupyterLab with the kernel, in Debian's Chromium.
+"""The course as students run it: the local edition in JupyterLab and Notebook 7, in Chromium.
 
-For each chapter notebook (on a private copy of ``chapters/``): run all cells without an
-error, move one slider of every explorer and see its figure change (reporting how long the
-redraw took), and see jupyterlab-myst render the MyST exercises instead of raw fences.
+For each chapter of the local edition (``make lab``'s notebooks, on a private folder), before
+and after Run All: no role, directive fence, label or ⚠ marker shows, every figure has its
+caption, no solution shows; all cells run without an error; one right and one wrong answer
+to an exercise get their verdicts; every explorer's slider redraws its figure (reporting how
+long it took). The same text checks in plain Notebook 7 with jupyterlab-myst switched off.
+The tracked ``chapters/`` must be byte-identical afterwards.
 Screenshots go to ``_build/screenshots/lab/<chapter>/``.
 
 Run: ``pytest tests/browser/test_lab.py -p no:cacheprovider -v``.
@@ -14,37 +17,72 @@ import re
 import pytest
 
 from browsing import VIEWPORT
-from lab import LAB_SCREENSHOTS, CHAPTERS, LabNotebook, LabServer, chapter_notebooks
+from lab import (LAB_SCREENSHOTS, CHAPTERS, LabNotebook, LabServer, chapter_digests,
+                 chapter_notebooks)
 
 LATENCY_KEY = "lab_redraw_ms"
 RUN_TIME_KEY = "lab_run_s"
-# What must never show in a rendered markdown cell: a directive's fence or a gate's name.
-RAW_MYST = re.compile(r"```|:::\{|\{exercise\}|\{solution(-start|-end)?\}")
+# What must never show in a rendered markdown cell: a directive's fence, a gate's name, a
+# role or a fragment of one, a label option, jupyterlab-myst's marker of an unresolved reference.
+RAW_MYST = re.compile(r"```|:::\{|\{exercise\}|\{solution(-start|-end)?\}|\{(glue|numref|cite|eq"
+                      r"|ref|doc|term)[:}]|:label:|⚠")
+# One exercise per chapter: (name, a right answer, a wrong answer), typed into a new cell.
+ANSWERS = {
+    "01_backprop.ipynb": ("ch1_depth", "6", "5"),
+    "02_vanishing_exploding.ipynb": ("ch2_he_c", "2.0", "3.0"),
+    "03_bptt.ipynb": ("ch3_sigmoid_sigma", "4.0", "3.0"),
+    "04_clipping.ipynb": ("ch4_by_norm", "[1.2, -1.6]", "[3.0, -4.0]"),
+    "04_clipping_experiments.ipynb": ("ch4x_travel_bound", "160.0", "16.0"),
+    "05_exercises.ipynb": ("depth_constant", "1.0", "0.5"),
+}
+
+
+def _server(tmp_path_factory, pytestconfig, app):
+    pytest.importorskip(app, reason=f"{app} is not installed in this environment")
+    if not pytestconfig.pluginmanager.has_plugin("lab-timings"):
+        pytestconfig.pluginmanager.register(_TimingSummary(), "lab-timings")
+    before = chapter_digests()
+    server = LabServer(tmp_path_factory.mktemp(app), app=app)
+    yield server
+    server.stop()
+    assert chapter_digests() == before, f"running the chapters in {app} changed chapters/"
 
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory, pytestconfig):
-    pytest.importorskip("jupyterlab", reason="JupyterLab is not installed in this environment")
-    if not pytestconfig.pluginmanager.has_plugin("lab-timings"):
-        pytestconfig.pluginmanager.register(_TimingSummary(), "lab-timings")
-    server = LabServer(tmp_path_factory.mktemp("lab"))
-    yield server
-    server.stop()
+    yield from _server(tmp_path_factory, pytestconfig, "jupyterlab")
+
+
+@pytest.fixture(scope="session")
+def notebook7_server(tmp_path_factory, pytestconfig):
+    yield from _server(tmp_path_factory, pytestconfig, "notebook")
+
+
+def _open(request, server, browser):
+    """The parametrized chapter open in ``server``; its kernel is shut down afterwards."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        yield LabNotebook(server, page, request.param)
+    finally:
+        last = (LAB_SCREENSHOTS / request.param.removesuffix(".ipynb")
+                / f"last-{server.app}.png")
+        last.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=last)  # how the notebook looked when the test ended
+        context.close()
+        server.shut_down_kernels()
 
 
 @pytest.fixture
 def notebook(request, lab_server, browser):
     """The parametrized chapter open in JupyterLab; its kernel is shut down afterwards."""
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    try:
-        yield LabNotebook(lab_server, page, request.param)
-    finally:
-        last = LAB_SCREENSHOTS / request.param.removesuffix(".ipynb") / "last.png"
-        last.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=last)  # how the notebook looked when the test ended
-        context.close()
-        lab_server.shut_down_kernels()
+    yield from _open(request, lab_server, browser)
+
+
+@pytest.fixture
+def notebook7(request, notebook7_server, browser):
+    """The parametrized chapter open in plain Notebook 7 (no MyST extension)."""
+    yield from _open(request, notebook7_server, browser)
 
 
 def exercise_count(name):
@@ -53,15 +91,35 @@ def exercise_count(name):
                if cell["cell_type"] == "markdown")
 
 
+def figure_count(notebook):
+    """Figures of the local edition's notebook (each captioned "**Figure n.k.** ...")."""
+    local = json.loads((notebook.server.root / notebook.name).read_text())
+    return sum("".join(cell["source"]).startswith("**Figure ") for cell in local["cells"])
+
+
+def reads_like_the_book(notebook, when):
+    """The text checks: no raw MyST or unresolved reference, captions, exercises, no solution."""
+    assert notebook.unrendered_markdown_cells() == 0, when
+    raw = [text[:160] for text in notebook.rendered_markdown() if RAW_MYST.search(text)]
+    assert raw == [], f"{notebook.name} {when}: raw MyST or unresolved references"
+    assert len(notebook.captions()) == figure_count(notebook), f"{notebook.name} {when}: captions"
+    titles = notebook.exercise_titles()
+    assert len(titles) == exercise_count(notebook.name), f"{notebook.name} {when}: exercises"
+    assert "Solution" not in notebook.visible_text(), f"{notebook.name} {when}: a solution shows"
+
+
 @pytest.mark.parametrize("notebook", chapter_notebooks(), indirect=True)
 def test_chapter_runs_and_explorers_redraw_in_jupyterlab(notebook, record_property):
     stem = notebook.name.removesuffix(".ipynb")
     shots = LAB_SCREENSHOTS / stem
 
+    reads_like_the_book(notebook, "before Run All")
+    notebook.screenshot_pages(shots / "before")
     seconds = notebook.run_all()
     record_property(RUN_TIME_KEY, (stem, seconds))
     assert notebook.errors() == [], f"{notebook.name} raised in JupyterLab"
-    notebook.screenshot_pages(shots)
+    notebook.screenshot_pages(shots / "after")
+    reads_like_the_book(notebook, "after Run All")
 
     failures = []
     for index, explorer in enumerate(notebook.explorers(), start=1):
@@ -77,13 +135,17 @@ def test_chapter_runs_and_explorers_redraw_in_jupyterlab(notebook, record_proper
             failures.append(f"explorer {index}: the figure looks the same after the slider moved")
     assert not failures, f"{notebook.name}: " + "; ".join(failures)
 
-    assert notebook.unrendered_markdown_cells() == 0
-    raw = [text[:120] for text in notebook.rendered_markdown() if RAW_MYST.search(text)]
-    assert raw == [], f"{notebook.name}: raw MyST in rendered markdown"
-    expected = exercise_count(notebook.name)
-    # Solutions share the exercise's look; their titles read "Start of Solution to ...".
-    titles = [title for title in notebook.exercise_titles() if title.startswith("Exercise")]
-    assert len(titles) == expected, f"{len(titles)} exercises rendered, {expected} in the source"
+    name, right, wrong = ANSWERS[notebook.name]
+    assert "✓ Correct" in notebook.run_new_cell(f'check("{name}", {right})')
+    assert "✗ Not yet" in notebook.run_new_cell(f'check("{name}", {wrong})')
+
+
+@pytest.mark.parametrize("notebook7", chapter_notebooks(), indirect=True)
+def test_chapter_reads_in_plain_notebook_7(notebook7):
+    reads_like_the_book(notebook7, "before Run All")
+    notebook7.run_all()
+    assert notebook7.errors() == [], f"{notebook7.name} raised in Notebook 7"
+    reads_like_the_book(notebook7, "after Run All")
 
 
 class _TimingSummary:

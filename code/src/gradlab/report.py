@@ -78,8 +78,12 @@ def glue(name, value, digits=None):
 
     Floats need ``digits`` (significant digits kept); integers are glued as they are;
     a ``Text`` (from ``below``, ``number`` wrapped in ``Text``) is glued as its words.
+    Without myst-nb installed (a student's install) nothing is glued; the value is returned.
     """
-    from myst_nb import glue as myst_glue  # the book's glue; imported only when used
+    try:
+        from myst_nb import glue as myst_glue  # the book's glue; imported only when used
+    except ModuleNotFoundError:  # a student's install: nothing outside the book reads glue
+        myst_glue = None
 
     if isinstance(value, str):
         if digits is not None:
@@ -94,5 +98,6 @@ def glue(name, value, digits=None):
         glued = significant(value, digits)
     else:
         raise TypeError(f"{name}: glue a number or a text, got {type(value).__name__}")
-    myst_glue(name, glued, display=False)
+    if myst_glue is not None:
+        myst_glue(name, glued, display=False)
     return glued
