@@ -125,9 +125,17 @@ def test_normalise_drops_timings_widget_state_and_the_patch_version_only():
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     cell = nbformat.v4.new_code_cell("1 + 1", metadata={
         "tags": ["remove-input"], "execution": {"iopub.execute_input": "2026-12-01T09:00:00Z"}})
+    view = {"model_id": "0123456789abcdef0123456789abcdef", "version_major": 2}
+    cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=1, data={
+        editions.WIDGET_VIEW: dict(view), "text/plain": "interactive(...)"})]
     nb.cells = [cell]
     editions.normalise(nb)
     assert "widgets" not in nb.metadata
     assert nb.metadata.language_info == {"name": "python"}
     assert nb.metadata.kernelspec.name == "python3"
     assert nb.cells[0].metadata == {"tags": ["remove-input"]}
+    model_id = nb.cells[0].outputs[0].data[editions.WIDGET_VIEW]["model_id"]
+    assert model_id != view["model_id"] and len(model_id) == 32
+    other = nbformat.from_dict(nb)
+    other.cells[0].outputs[0].data[editions.WIDGET_VIEW]["model_id"] = "f" * 32  # another run
+    assert editions.normalise(other) == nb

@@ -26,6 +26,7 @@ sees a folded solution and opens it on purpose. The website ignores this metadat
 """
 
 import argparse
+import hashlib
 import re
 import shutil
 import sys
@@ -138,8 +139,12 @@ def clear_outputs(notebook):
     return notebook
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def normalise(notebook):
-    """Drop volatile metadata: cell timings, saved widget state, Python's exact version.
+    """Drop volatile metadata: cell timings, saved widget state, Python's exact version; give
+    each widget view a model id made from its cell's id (a run draws a random one).
 
     JupyterLab never uses the saved widget state, and the website's build makes its own.
     """
@@ -147,6 +152,10 @@ def normalise(notebook):
     notebook.metadata.get("language_info", {}).pop("version", None)
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+        views = [output.data[WIDGET_VIEW] for output in cell.get("outputs", [])
+                 if WIDGET_VIEW in output.get("data", {})]
+        for number, view in enumerate(views):
+            view["model_id"] = hashlib.md5(f"{cell.get('id')}/{number}".encode()).hexdigest()
     return notebook
 
 
