@@ -8,13 +8,27 @@ import pytest
 
 matplotlib.use("Agg")
 
-from gradlab import nn  # noqa: E402
+from gradlab import gradcheck, nn  # noqa: E402
 from gradlab.experiments import backprop  # noqa: E402
 from gradlab.plots import backprop as plots  # noqa: E402
 from gradlab.widgets import backprop as explorer_module  # noqa: E402
 
 
 # --- compute -----------------------------------------------------------------------------
+
+def test_a_gradient_check_prints_rounding_noise_as_a_bound_and_a_bug_as_digits():
+    result = gradcheck.GradCheckResult({"input": 1.234e-10, "layer.weight": 0.21093927})
+    assert str(result).splitlines() == ["input         relative error below 1e-9",
+                                        "layer.weight  relative error 0.21"]
+    assert "below" not in str(gradcheck.GradCheckResult({"x": 2 * gradcheck.ROUNDING}))
+
+
+def test_the_gradient_check_of_chapter_one_prints_the_same_text_everywhere():
+    rng = np.random.default_rng(0)
+    model = nn.mlp([3, 4, 1], "tanh", init="xavier", rng=rng)
+    text = str(gradcheck.check_module(model, rng.normal(size=(5, 3))))
+    assert text.count("below 1e-9") == 5 and not re.search(r"\de-1\d", text)
+
 
 def test_five_layer_chain_with_weight_two_matches_the_hand_derivation():
     chain = backprop.scalar_chain(5, 2.0)

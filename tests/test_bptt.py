@@ -263,7 +263,7 @@ def test_explorer_trace_is_the_sweep_matrix_rescaled():
     assert len(trace.norms) == 40
 
 
-def test_twin_renders_one_frame_per_radius():
+def test_twin_renders_one_frame_per_radius(website):
     html = bptt_widgets.explorer_twin(radii=(0.5, 1.5), steps=20).data
     frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]*)"', html)
     assert len(frames) == 2 and frames[0] != frames[1]

@@ -7,12 +7,17 @@ r"""Gradient checking: analytic backward passes against central finite differenc
 
 The comparison uses the relative error
 :math:`\|a - n\| / \max(\|a\| + \|n\|, 10^{-300})`: about 1e-10 for a correct
-float64 backward, 1e-2 or worse for a wrong one.
+float64 backward, 1e-2 or worse for a wrong one. The digits of an error that small are
+rounding noise and differ between machines, so it is printed as a bound, "below 1e-9".
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from . import report
+
+ROUNDING = 1e-9  # errors below this are rounding noise: printed as the bound, not as digits
 
 
 def relative_error(analytic, numeric):
@@ -56,9 +61,15 @@ class GradCheckResult:
         return self.max_error < tolerance
 
     def __str__(self):
+        """One line per array: "below 1e-9" for rounding noise, else two significant digits."""
         width = max(len(name) for name in self.errors)
-        return "\n".join(f"{name:<{width}}  relative error {err:.2e}"
+        return "\n".join(f"{name:<{width}}  relative error {_shown(err)}"
                          for name, err in self.errors.items())
+
+
+def _shown(error):
+    """``error`` as text: the bound ``ROUNDING`` when below it, else 2 significant digits."""
+    return report.below(error, ROUNDING) if error < ROUNDING else report.number(error, 2)
 
 
 def check_module(module, x, rng=None, eps=1e-6):
