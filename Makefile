@@ -38,6 +38,7 @@ student: $(INSTALLED)
 
 ## Unit tests, then strict nbval over every chapter notebook.
 test: $(INSTALLED)
+	bash tools/install_bubblewrap.sh  # the grader's tests run submissions in its sandbox
 	$(BIN)/python -m pytest tests -n 2
 	$(if $(NOTEBOOKS),$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile $(NOTEBOOKS))
 

@@ -117,13 +117,12 @@ class _Encoder:
 
 # --- decoding (in the grader) ---
 
-def loads(text):
-    """Parse one JSON document of plain data and decode it; ``Unreadable`` if anything is off."""
+def parse(text):
+    """One JSON document, strictly (no NaN tokens); ``Unreadable`` if it is not one."""
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise Unreadable(f"it is not valid JSON ({type(error).__name__})") from None
-    return decode(data)
 
 
 def _reject_constant(name):
