@@ -4,7 +4,7 @@
 and records each outcome as plain data: what it returned, what it raised, or that it
 changed its input. ``check()`` in a notebook uses it directly; the grader's last cell
 uses ``collect``, which does the same for every exercise in a forked child process
-that is killed after its own time limit, and prints one line per answer::
+that is killed after its own time limit, and writes one line per answer to a new file::
 
     GRADLAB-ANSWER <name> <plain JSON>
 
@@ -114,19 +114,20 @@ def _outcome(item):
 # --- the grader's last cell: every answer, each in a child process with a time limit ---
 
 def collect(namespace, request):
-    """Print one ``MARKER`` line per requested answer of ``namespace`` (the notebook's globals).
+    """Write one ``MARKER`` line per requested answer of ``namespace`` (the notebook's globals).
 
     ``request``: ``{"values": [names], "functions": {name: [plain argument tuples]},
-    "value_seconds": s, "call_seconds": s}``.
+    "value_seconds": s, "call_seconds": s, "path": new file to write}``.
     """
     jobs = [(name, request["value_seconds"], _value_job(namespace, name))
             for name in request["values"]]
     jobs += [(name, request["call_seconds"], _function_job(namespace, name, calls))
              for name, calls in request["functions"].items()]
-    for name, seconds, job in jobs:
-        text = _in_child(job, seconds)
-        sys.stdout.write(f"{MARKER} {name} {text}\n")
-        sys.stdout.flush()
+    fd = os.open(request["path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        for name, seconds, job in jobs:
+            out.write(f"{MARKER} {name} {_in_child(job, seconds)}\n")
+            out.flush()
 
 
 def _value_job(namespace, name):

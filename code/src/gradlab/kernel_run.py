@@ -10,10 +10,11 @@ It first lowers its own resource limits (inherited by the kernel and everything 
 starts), then executes the code cells one by one in a fresh IPython kernel until the
 wall-clock budget ``seconds`` is spent (a running cell is interrupted; later cells are
 skipped), keeping only the first error of a cell, never cell output. Last, it runs one
-cell of its own that calls ``gradlab.harness.collect``. Its stdout, lines of text::
+cell of its own that calls ``gradlab.harness.collect``, which writes the answers to a
+new file with an unguessable name. Its stdout, lines of text::
 
     note <JSON text>                     (a problem worth reporting)
-    GRADLAB-ANSWER <name> <plain JSON>   (forwarded from the kernel)
+    GRADLAB-ANSWER <name> <plain JSON>   (forwarded from that file)
     done
 
 None of this is trusted by the grader: the notebook runs in the same sandbox and can
@@ -21,10 +22,13 @@ replace any of it; it can only spoil its own answers.
 """
 
 import json
+import os
 import queue
 import resource
+import secrets
 import subprocess
 import sys
+import tempfile
 import time
 
 from .harness import MARKER
@@ -85,7 +89,7 @@ def _run_cells(kc, km, cells, deadline):
     return True
 
 
-def _wait(kc, msg_id, deadline, on_stream=None):
+def _wait(kc, msg_id, deadline):
     """Wait until the kernel is done with ``msg_id``: (finished in time, first error)."""
     error = None
     while time.monotonic() < deadline:
@@ -98,35 +102,32 @@ def _wait(kc, msg_id, deadline, on_stream=None):
         kind, content = msg["msg_type"], msg["content"]
         if kind == "error" and error is None:
             error = f"{content.get('ename', '')}: {str(content.get('evalue', ''))[:200]}"
-        elif kind == "stream" and on_stream is not None:
-            on_stream(content.get("text", ""))
         elif kind == "status" and content.get("execution_state") == "idle":
             return True, error
     return False, error
 
 
 def _collect(kc, collect, seconds):
-    """Run the harness cell and forward its answer lines (at most ``MAX_FORWARDED`` bytes)."""
+    """Run the harness cell, then forward its answer lines (at most ``MAX_FORWARDED`` bytes)."""
+    path = os.path.join(tempfile.gettempdir(), f"gradlab-{secrets.token_hex(8)}.answers")
+    collect = dict(collect, path=path)
     source = ("from gradlab.harness import collect as _gradlab_collect\n"
               f"_gradlab_collect(globals(), __import__('json').loads({json.dumps(collect)!r}))")
-    pending, forwarded = [""], [0]
-
-    def forward(text):
-        lines = (pending[0] + text).split("\n")
-        pending[0] = lines.pop()[:MAX_FORWARDED]
-        for line in lines:
-            if line.startswith(MARKER + " ") and forwarded[0] + len(line) < MAX_FORWARDED:
-                forwarded[0] += len(line) + 1
-                sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
     msg_id = kc.execute(source, store_history=False, allow_stdin=False, stop_on_error=False)
-    finished, error = _wait(kc, msg_id, time.monotonic() + seconds, forward)
-    forward("\n")
+    finished, error = _wait(kc, msg_id, time.monotonic() + seconds)
     if error:
         _note(f"collecting the answers raised {error}")
     if not finished:
         _note("collecting the answers took too long")
+    try:
+        with open(path, "rb") as answers:
+            lines = answers.read(MAX_FORWARDED).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return
+    for line in lines:
+        if line.startswith(MARKER + " "):
+            print(line)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
