@@ -8,8 +8,8 @@ that holds the student's answer in the notebook::
 
 ``check`` turns the answer into plain data (``gradlab.plain``) and judges that, as the
 grader does outside its sandbox; a function answer is first called on the exercise's
-inputs (``gradlab.harness``), here on fixed seeded ones so the feedback is
-reproducible, in the grader on fresh ones. It never raises on an answer and never
+inputs (``gradlab.harness``) in a child process with a time limit, here on fixed
+seeded inputs so the feedback is reproducible, in the grader on fresh ones. It never raises on an answer and never
 prints the expected value. Open questions are not scored: a text answer is answered
 with a rubric. Solutions are part of the open package; some exercises do not print
 theirs (``show_solution=False``), but a student can read them in the source.
@@ -21,6 +21,7 @@ from . import exercises, harness, judging, plain
 from .judging import FAIL, NOT_ATTEMPTED, OPEN, PASS  # noqa: F401  (the statuses, for callers)
 
 NOTEBOOK_SEED = 2024  # the inputs of a function exercise in the notebook; the grader draws new
+CALL_SECONDS = 10  # for all the calls of one function answer, in a child process
 REGISTRY = exercises.ALL
 
 
@@ -44,8 +45,10 @@ def evaluate(name, answer):
         if exercise.calls is None:
             return judging.verdict(exercise, plain.decode(plain.encode(answer)))
         cases = exercise.calls(np.random.default_rng(NOTEBOOK_SEED))
-        data = harness.call_all(answer, [case.args for case in cases])
-        return judging.verdict(exercise, harness.read_calls(data, len(cases)), cases)
+        args = [case.args for case in cases]
+        text = harness.in_child(lambda: harness.call_all(answer, args), CALL_SECONDS)
+        return judging.verdict(exercise, harness.read_calls(plain.parse(text), len(cases)),
+                               cases)
     except plain.Unreadable as reason:
         return judging.failed(f"your answer could not be read as plain data: {reason}.")
 

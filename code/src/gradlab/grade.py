@@ -73,6 +73,7 @@ def run_submission(submission, collect, options):
     limits = sandbox.Limits()
     wall = options.timeout + collect_seconds + STARTUP_SECONDS
     request = {"cells": submission.cells, "seconds": options.timeout,
+               "sandboxed": not options.no_sandbox,
                "collect": collect, "collect_seconds": collect_seconds,
                "limits": {"memory": limits.memory, "cpu": int(wall) + 1,
                           "file_size": limits.file_size,

@@ -2,9 +2,9 @@
 
 ``call_all(function, calls)`` calls a function answer on copies of each argument tuple
 and records each outcome as plain data: what it returned, what it raised, or that it
-changed its input. ``check()`` in a notebook uses it directly; the grader's last cell
-uses ``collect``, which does the same for every exercise in a forked child process
-that is killed after its own time limit, and writes one line per answer to a new file::
+changed its input. ``check()`` in a notebook runs it in a forked child process killed after a time limit
+(``in_child``); the grader's last cell uses ``collect``, which does the same for every
+exercise, and writes one line per answer to a new file::
 
     GRADLAB-ANSWER <name> <plain JSON>
 
@@ -113,6 +113,28 @@ def _outcome(item):
 
 # --- the grader's last cell: every answer, each in a child process with a time limit ---
 
+def in_child(job, seconds):
+    """``job()``'s plain data as JSON text, computed in a forked child killed after ``seconds``.
+
+    Where there is no ``fork`` (Windows), ``job`` runs here, without a time limit.
+    """
+    if not hasattr(os, "fork"):
+        return json.dumps(job(), allow_nan=False)
+    _reap()
+    return _in_child(job, seconds)
+
+
+def _reap():
+    """Collect the notebook's finished child processes, which still count against its limit."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def collect(namespace, request):
     """Write one ``MARKER`` line per requested answer of ``namespace`` (the notebook's globals).
 
@@ -126,7 +148,7 @@ def collect(namespace, request):
     fd = os.open(request["path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         for name, seconds, job in jobs:
-            out.write(f"{MARKER} {name} {_in_child(job, seconds)}\n")
+            out.write(f"{MARKER} {name} {in_child(job, seconds)}\n")
             out.flush()
 
 
@@ -145,7 +167,12 @@ def _function_job(namespace, name, calls):
 def _in_child(job, seconds):
     """Run ``job`` in a forked child; its plain-data result as JSON text, or why there is none."""
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as error:
+        os.close(read_end)
+        os.close(write_end)
+        return json.dumps({"t": "unreadable", "why": f"no process could be started ({error})"})
     if pid == 0:  # the child: no output of its own, one JSON document on the pipe, then exit
         os.close(read_end)
         _silence()

@@ -2,14 +2,15 @@
 
 ``python -I -m gradlab.kernel_run`` reads one JSON request on stdin::
 
-    {"cells": [source, ...], "seconds": 120, "collect": {harness request},
+    {"cells": [source, ...], "seconds": 120, "sandboxed": true, "collect": {harness request},
      "collect_seconds": 60, "limits": {"memory": bytes, "cpu": s, "file_size": bytes,
      "processes": n or null}}
 
 It first lowers its own resource limits (inherited by the kernel and everything it
 starts), then executes the code cells one by one in a fresh IPython kernel until the
 wall-clock budget ``seconds`` is spent (a running cell is interrupted; later cells are
-skipped), keeping only the first error of a cell, never cell output. Last, it runs one
+skipped), keeping only the first error of a cell, never cell output. Then it kills the
+processes the notebook left behind. Last, it runs one
 cell of its own that calls ``gradlab.harness.collect``, which writes the answers to a
 new file with an unguessable name. Its stdout, lines of text::
 
@@ -26,6 +27,7 @@ import os
 import queue
 import resource
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,7 @@ def main():
     try:
         deadline = started + request["seconds"]
         if _run_cells(kc, km, request["cells"], deadline):
+            _stop_strays(km.provisioner.process.pid, request["sandboxed"])
             _collect(kc, request["collect"], request["collect_seconds"])
     finally:
         kc.stop_channels()
@@ -105,6 +108,38 @@ def _wait(kc, msg_id, deadline):
         elif kind == "status" and content.get("execution_state") == "idle":
             return True, error
     return False, error
+
+
+def _stop_strays(kernel, sandboxed):
+    """Kill the processes the notebook left running (they would hold its process quota).
+
+    In the sandbox that is every process but the namespace's init, this one and the
+    kernel; without a sandbox, only the kernel's descendants.
+    """
+    keep = {1, os.getpid(), kernel}
+    parents = {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parents[int(entry)] = int(stat.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+
+    def descends(pid):
+        seen = set()
+        while pid in parents and pid not in seen:
+            seen.add(pid)
+            pid = parents[pid]
+            if pid == kernel:
+                return True
+        return False
+
+    for pid in parents:
+        if pid not in keep and (sandboxed or descends(pid)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def _collect(kc, collect, seconds):
