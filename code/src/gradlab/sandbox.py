@@ -1,6 +1,6 @@
 """A bubblewrap sandbox for one submission, with a wall clock and a cap on its output.
 
-The sandbox sees, read-only, only what Python needs: ``/usr``, a few files of ``/etc``
+The sandbox's root is read-only and holds only what Python needs: ``/usr``, a few files of ``/etc``
 (not ``/etc/shadow``), the virtual environment, the Python installation and the
 package's source folder; not the submissions, not the instructor's working directory,
 not the output. ``/tmp`` (also the working directory and ``HOME``) is a private tmpfs
@@ -90,7 +90,8 @@ def command(argv, limits, env):
     for folder in read_only_folders():
         args += ["--ro-bind", str(folder), str(folder)]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_size),
-             "--tmpfs", "/tmp", "--dir", "/tmp/work", "--chdir", "/tmp/work", "--clearenv"]
+             "--tmpfs", "/tmp", "--dir", "/tmp/work", "--remount-ro", "/", "--chdir",
+             "/tmp/work", "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     return args + ["--", *argv]
