@@ -24,7 +24,6 @@ import json
 import os
 import secrets
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +167,7 @@ def grade_folder(folder, options, out=None, log=None):
     module = (exercises.find_module(options.notebook) if options.notebook
               else submissions.majority_module(loaded))
     names = [e.name for e in exercises.scored(module)]
-    rows, started = [], {}
+    rows = []
 
     def record(row, seconds):
         rows.append(row)
