@@ -3,10 +3,13 @@
 ``notebook(cells)`` makes a chapter 5 submission: a first cell importing ``check``,
 then for each exercise its answer cell and its check cell (as the chapter does).
 ``grade(folder, ...)`` runs the command line on a folder and returns its CSV rows.
+``once`` runs a batch once per test session, even when pytest-xdist splits its tests.
 """
 
 import csv
+import fcntl
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -115,12 +118,27 @@ def write(folder, submissions):
 
 
 def grade(folder, out, cwd, *options, timeout=600):
-    """Run ``python -m gradlab.grade`` from ``cwd``; (completed process, rows by submission)."""
+    """Run ``python -m gradlab.grade`` from ``cwd``: exit status, output, rows by submission."""
     done = subprocess.run([sys.executable, "-m", "gradlab.grade", str(folder), "--out", str(out),
                            *options], capture_output=True, text=True, timeout=timeout, cwd=cwd)
     with open(out, newline="", encoding="utf-8") as handle:
         rows = {row["submission"]: row for row in csv.DictReader(handle)}
-    return done, rows
+    return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
+            "rows": rows}
+
+
+def once(tmp_path_factory, worker_id, name, produce):
+    """``produce(folder)``, a JSON-ready result, computed by the first worker that asks."""
+    if worker_id == "master":
+        return produce(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cache = shared / f"{name}.json"
+        if not cache.exists():
+            (shared / name).mkdir()
+            cache.write_text(json.dumps(produce(shared / name)))
+        return json.loads(cache.read_text())
 
 
 def scores(row):

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from notebooks import CORRECT, NAMES, STYLES, UNTOUCHED, WRONG, grade, notebook, scores, write
+from notebooks import (CORRECT, NAMES, STYLES, UNTOUCHED, WRONG, grade, notebook, once,
+                       scores, write)
 
 TIMEOUT, CALL_TIMEOUT = 15, 3
 ESCAPE = "\\x1b[31mred\\x1b]0;title\\x07\\rover\\u202e"
@@ -79,9 +80,8 @@ NOTHING = {
 NOT_FILES = ("fifo", "to_dev_zero", "to_etc_passwd", "invalid_json")
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mixed")
+def run_batch(root):
+    folder = root / "submissions"
     write(folder, {stem: entry[0] for stem, entry in {**HONEST, **COSTS_ONE}.items()})
     write(folder, NOTHING)
     os.mkfifo(folder / "fifo.ipynb")
@@ -90,28 +90,34 @@ def batch(tmp_path_factory):
     (folder / "invalid_json.ipynb").write_text('{"cells": [ this is not json')
     count = len(list(folder.glob("*.ipynb")))
     started = time.monotonic()
-    done, rows = grade(folder, folder.parent / "scores.csv", folder.parent, "--timeout",
-                       str(TIMEOUT), "--call-timeout", str(CALL_TIMEOUT))
-    return done, rows, count, time.monotonic() - started, (folder.parent / "scores.csv")
+    result = grade(folder, root / "scores.csv", root, "--timeout", str(TIMEOUT),
+                   "--call-timeout", str(CALL_TIMEOUT))
+    return dict(result, count=count, seconds=time.monotonic() - started,
+                csv=(root / "scores.csv").read_text(encoding="utf-8"))
 
 
-def row_of(rows, stem):
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, worker_id):
+    return once(tmp_path_factory, worker_id, "mixed", run_batch)
+
+
+def row_of(batch, stem):
+    rows = batch["rows"]
     return rows.get(f"{stem}.ipynb") or rows[f"'{stem}.ipynb"]
 
 
 def test_thirty_notebooks_in_under_five_minutes(batch):
-    done, rows, count, seconds, _ = batch
-    assert done.returncode == 0, done.stderr
-    assert count == len(rows) == 30
-    assert seconds < 300, f"the batch took {seconds:.0f} s"
-    assert done.stderr.count("[") >= 30 and "[30/30]" in done.stderr  # one line per notebook
-    print(f"\n30 notebooks graded in {seconds:.1f} s")
+    assert batch["returncode"] == 0, batch["stderr"]
+    assert batch["count"] == len(batch["rows"]) == 30
+    assert batch["seconds"] < 300, f"the batch took {batch['seconds']:.0f} s"
+    assert "[30/30]" in batch["stderr"]  # one progress line per notebook
+    print(f"\n30 notebooks graded in {batch['seconds']:.1f} s")
 
 
 @pytest.mark.parametrize("stem", sorted(HONEST))
 def test_honest_work_gets_its_marks(batch, stem):
     _, expected, words = HONEST[stem]
-    row = row_of(batch[1], stem)
+    row = row_of(batch, stem)
     assert int(row["total"]) == expected, row
     assert words in row["error"], row
 
@@ -119,35 +125,33 @@ def test_honest_work_gets_its_marks(batch, stem):
 @pytest.mark.parametrize("stem", sorted(COSTS_ONE))
 def test_a_bad_answer_costs_its_exercise_only(batch, stem):
     lost = COSTS_ONE[stem][1] or "clip_68"
-    row = row_of(batch[1], stem)
+    row = row_of(batch, stem)
     assert scores(row) == {name: int(name != lost) for name in NAMES}, row
 
 
 @pytest.mark.parametrize("stem", sorted(NOTHING))
 def test_wrong_untouched_and_hostile_get_nothing(batch, stem):
-    assert int(row_of(batch[1], stem)["total"]) == 0
+    assert int(row_of(batch, stem)["total"]) == 0
 
 
 @pytest.mark.parametrize("stem", NOT_FILES)
 def test_files_that_are_not_notebooks_are_refused_unread(batch, stem):
-    row = row_of(batch[1], stem)
+    row = row_of(batch, stem)
     assert int(row["total"]) == 0 and row["error"].startswith("not graded")
-    assert "root:" not in batch[4].read_text()
+    assert "root:" not in batch["csv"]
 
 
 def test_each_limit_holds(batch):
-    done, rows, *_ = batch
-    slow = done.stderr.split("honest_slow_tail.ipynb: ")[1]
+    slow = batch["stderr"].split("honest_slow_tail.ipynb: ")[1]
     assert float(slow.split("(")[1].split(" s)")[0]) < TIMEOUT + 10  # wall clock, not per cell
-    assert "time limit" in row_of(rows, "infinite_loop")["error"]
-    assert "ended early" in row_of(rows, "kills_its_grader")["error"]
-    base = row_of(rows, "catches_base_exception")
+    assert "time limit" in row_of(batch, "infinite_loop")["error"]
+    assert "ended early" in row_of(batch, "kills_its_grader")["error"]
+    base = row_of(batch, "catches_base_exception")
     assert int(base["total"]) == len(NAMES) - 1
 
 
 def test_messages_are_clean_and_cells_are_not_formulas(batch):
-    done, rows, *_, out = batch
-    text = out.read_text(encoding="utf-8") + done.stdout + done.stderr
+    text = batch["csv"] + batch["stdout"] + batch["stderr"]
     assert not any(ch in text for ch in "\x1b\x07\r\u202e")
-    assert "'=1+1.ipynb" in out.read_text(encoding="utf-8")
-    assert "redover" in row_of(rows, "honest_escapes")["error"].replace(" ", "")
+    assert "'=1+1.ipynb" in batch["csv"]
+    assert "redover" in row_of(batch, "honest_escapes")["error"].replace(" ", "")

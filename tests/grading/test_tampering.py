@@ -9,10 +9,11 @@ the grader.
 import json
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from notebooks import (CORRECT, NAMES, PACKAGE, WRONG, grade, notebook, processes_with,
+from notebooks import (CORRECT, NAMES, PACKAGE, WRONG, grade, notebook, once, processes_with,
                        scores, tree_digest, write)
 
 MARKER = "gradlab-detached-7f3a"
@@ -118,12 +119,10 @@ TAMPERING = {
 
 
 def package_state():
-    return tree_digest(PACKAGE), sorted(p.name for p in __import__("pathlib").Path(SITE).iterdir())
+    return [tree_digest(PACKAGE), sorted(p.name for p in Path(SITE).iterdir())]
 
 
-@pytest.fixture(scope="module")
-def batches(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tampering")
+def run_batches(root):
     instructor = root / "instructor"  # the working directory the grader is run from
     instructor.mkdir()
     first, second = root / "batch1", root / "batch2"
@@ -132,45 +131,48 @@ def batches(tmp_path_factory):
     write(first, {stem: notebook(WRONG, before=[where, *cells])
                   for stem, cells in TAMPERING.items()})
     write(first, {"classmate_a": notebook(CORRECT), "classmate_b": notebook(CORRECT)})
-    submitted = tree_digest(first)
-    before = package_state()
-    done1, rows1 = grade(first, instructor / "scores.csv", instructor, "--timeout", "60")
+    submitted, before = tree_digest(first), package_state()
+    batch1 = grade(first, instructor / "scores.csv", instructor, "--timeout", "60")
     after_first = tree_digest(first)
     time.sleep(5)  # longer than the detached process waits before it strikes
     csv_after_wait = (instructor / "scores.csv").read_text()
     write(second, {"honest": notebook(CORRECT)})
-    done2, rows2 = grade(second, instructor / "scores2.csv", instructor, "--timeout", "60")
-    return dict(done1=done1, rows1=rows1, done2=done2, rows2=rows2, before=before,
-                after=package_state(), submitted=submitted, after_first=after_first,
-                csv_after_wait=csv_after_wait, instructor=instructor)
+    batch2 = grade(second, instructor / "scores2.csv", instructor, "--timeout", "60")
+    return dict(batch1=batch1, batch2=batch2, before=before, after=package_state(),
+                submitted=submitted, after_first=after_first, csv_after_wait=csv_after_wait,
+                instructor_files=sorted(p.name for p in instructor.iterdir()))
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory, worker_id):
+    return once(tmp_path_factory, worker_id, "tampering", run_batches)
 
 
 @pytest.mark.parametrize("stem", sorted(TAMPERING))
 def test_tampering_notebook_scores_nothing(batches, stem):
-    row = batches["rows1"][f"{stem}.ipynb"]
+    row = batches["batch1"]["rows"][f"{stem}.ipynb"]
     assert scores(row) == {name: 0 for name in NAMES}, row
 
 
 def test_writes_to_the_package_and_the_venv_fail(batches):
     for stem in ("edit_package", "pth_file"):
-        assert "Read-only file system" in batches["rows1"][f"{stem}.ipynb"]["error"]
+        assert "Read-only file system" in batches["batch1"]["rows"][f"{stem}.ipynb"]["error"]
 
 
 def test_classmates_are_scored_and_untouched(batches):
-    assert batches["done1"].returncode == 0, batches["done1"].stderr
+    assert batches["batch1"]["returncode"] == 0, batches["batch1"]["stderr"]
     for stem in ("classmate_a", "classmate_b"):
-        row = batches["rows1"][f"{stem}.ipynb"]
+        row = batches["batch1"]["rows"][f"{stem}.ipynb"]
         assert int(row["total"]) == len(NAMES) and row["error"] == "", row
     assert batches["after_first"] == batches["submitted"]
 
 
 def test_nothing_persists_into_the_next_batch(batches):
-    assert batches["done2"].returncode == 0, batches["done2"].stderr
-    row = batches["rows2"]["honest.ipynb"]
+    assert batches["batch2"]["returncode"] == 0, batches["batch2"]["stderr"]
+    row = batches["batch2"]["rows"]["honest.ipynb"]
     assert scores(row) == {name: 1 for name in NAMES} and row["error"] == ""
     assert batches["after"] == batches["before"]  # package files and site-packages unchanged
-    assert sorted(p.name for p in batches["instructor"].iterdir()) == ["scores.csv",
-                                                                      "scores2.csv"]
+    assert batches["instructor_files"] == ["scores.csv", "scores2.csv"]
 
 
 def test_no_detached_process_outlives_the_grader(batches):
