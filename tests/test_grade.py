@@ -205,11 +205,25 @@ def test_the_sandbox_is_sealed_for_an_unprivileged_user(monkeypatch):
     assert done.stdout.strip() == "sealed", done.stderr
 
 
-def test_root_bounds_processes_with_a_pids_cgroup():
+def test_root_bounds_processes_and_memory_with_cgroups():
     if os.geteuid() != 0:  # an unprivileged user's processes are bounded by RLIMIT_NPROC
-        assert sandbox.Limits().processes > 0
+        assert sandbox.cgroups_available() == []
         return
-    assert sandbox.pids_cgroup_available(), "as root, a pids cgroup is needed to bound processes"
+    assert sandbox.cgroups_available() == ["memory", "pids"]
+
+
+MEMORY_PROBE = ("import os\nfor _ in range(3):\n    if os.fork() == 0:\n"
+                "        b = bytearray(400 << 20)\n        import time; time.sleep(5)\n"
+                "        os._exit(0)\nprint(sum(os.wait()[1] == 0 for _ in range(3)))")
+
+
+def test_the_memory_of_all_processes_together_is_bounded(monkeypatch):
+    if os.geteuid() != 0:
+        return  # without root there is no memory cgroup; RLIMIT_AS bounds each process
+    monkeypatch.setattr(sandbox, "read_only_folders", lambda: [])
+    limits = sandbox.Limits(total_memory=1 << 30)
+    finished = sandbox.run(["/usr/bin/python3", "-I", "-c", MEMORY_PROBE], b"", 30, limits)
+    assert finished.stdout.strip() == b"2", finished.stderr  # the third was killed
 
 
 def test_the_wall_clock_kills_the_whole_sandbox():
@@ -250,6 +264,8 @@ def test_a_killed_grader_leaves_every_row_it_had_written(tmp_path):
             break
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    for group in Path("/sys/fs/cgroup").glob(f"*/**/gradlab-{process.pid}-*"):
+        sandbox.remove_cgroup(group)  # a killed grader cannot remove its sandboxes' cgroups
     lines = out.read_text().splitlines()
     assert lines[0].startswith("submission,") and len(lines) >= 3
     assert all(line.count(",") == len(NAMES) + 2 for line in lines)

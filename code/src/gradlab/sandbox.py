@@ -8,9 +8,9 @@ of limited size that disappears with the sandbox. There is no network (a new net
 namespace with only loopback), a new PID namespace that dies with bwrap
 (``--die-with-parent``; no process outlives its submission), a new session (no
 terminal injection) and an unprivileged user. Resource limits (memory, CPU time, file
-size, processes) are set by the first process inside (``gradlab.kernel_run``); as root,
-where ``RLIMIT_NPROC`` does not apply, a pids cgroup bounds the processes instead when
-the machine offers one.
+size, processes) are set by the first process inside (``gradlab.kernel_run``). As root,
+where ``RLIMIT_NPROC`` does not apply, child cgroups of the grader's own bound the number
+of processes and the memory of all of them together, where the machine offers them.
 
 ``run`` enforces the wall clock by killing the sandbox's process group (bwrap and,
 with it, the whole PID namespace) and reads at most ``max_output`` bytes of its stdout.
@@ -32,7 +32,6 @@ from pathlib import Path
 
 SANDBOX_UID = 65534
 ETC_FILES = ("ld.so.cache", "localtime", "nsswitch.conf", "passwd", "group", "hosts")
-PIDS_CGROUPS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class Limits:
     """Per-submission limits. Sizes in bytes, times in seconds."""
 
     memory: int = 4 << 30  # address space of each process
+    total_memory: int = 6 << 30  # all processes and /tmp together (a memory cgroup, as root)
     processes: int = 256
     file_size: int = 64 << 20
     tmp_size: int = 512 << 20
@@ -125,16 +125,16 @@ def problem():
 
 def run(argv, stdin, seconds, limits, sandboxed=True):
     """Run ``argv`` (in the sandbox unless ``sandboxed=False``) with ``stdin`` bytes."""
-    with _pids_cgroup(limits.processes if sandboxed and os.geteuid() == 0 else None) as cgroup:
-        if sandboxed:
+    if sandboxed:
+        with _cgroups(limits) as groups:
             argv = command(argv, limits, environment())
-            if cgroup is not None:  # the shell joins the cgroup, then becomes bwrap
-                argv = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
-                        str(cgroup), *argv]
+            if groups:  # the shell joins the cgroups, then becomes bwrap
+                argv = ["/bin/sh", "-c", 'IFS=:; for g in $0; do echo $$ > "$g/cgroup.procs" '
+                        '|| exit 125; done; exec "$@"', ":".join(map(str, groups.values())), *argv]
             return _supervise(argv, stdin, seconds, limits.max_output, env=None, cwd=None)
-        with _scratch() as scratch:
-            env = environment(scratch)
-            return _supervise(argv, stdin, seconds, limits.max_output, env=env, cwd=scratch)
+    with _scratch() as scratch:
+        env = environment(scratch)
+        return _supervise(argv, stdin, seconds, limits.max_output, env=env, cwd=scratch)
 
 
 def _supervise(argv, stdin, seconds, max_output, env, cwd):
@@ -193,29 +193,53 @@ def _scratch():
         yield folder
 
 
-@contextmanager
-def _pids_cgroup(limit):
-    """A fresh pids cgroup allowing ``limit`` processes, or None (not root, none offered)."""
-    group = None
-    if limit is not None:
-        for parent in PIDS_CGROUPS:
-            candidate = parent / f"gradlab-{uuid.uuid4().hex[:12]}"
-            try:
-                candidate.mkdir()
-                (candidate / "pids.max").write_text(str(limit))
-                group = candidate
-                break
-            except OSError:
-                if candidate.exists():
-                    candidate.rmdir()
+# controller -> (its limit file in cgroup v1, in cgroup v2, the ``Limits`` field)
+CGROUP_LIMITS = {"pids": ("pids.max", "pids.max", "processes"),
+                 "memory": ("memory.limit_in_bytes", "memory.max", "total_memory")}
+
+
+def _own_cgroup(controller):
+    """This process's cgroup folder for ``controller`` (v1, else v2), or None."""
     try:
-        yield group
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            folder = Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+            return folder, CGROUP_LIMITS[controller][0]
+    for line in lines:
+        if line.startswith("0::"):
+            folder = Path("/sys/fs/cgroup") / line[3:].lstrip("/")
+            return folder, CGROUP_LIMITS[controller][1]
+    return None
+
+
+@contextmanager
+def _cgroups(limits):
+    """Fresh child cgroups, by controller, bounding processes and total memory (none if not root)."""
+    groups = {}
+    for controller, (_, _, field) in CGROUP_LIMITS.items() if os.geteuid() == 0 else ():
+        found = _own_cgroup(controller)
+        if found is None:
+            continue
+        candidate = found[0] / f"gradlab-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            candidate.mkdir()
+            (candidate / found[1]).write_text(str(getattr(limits, field)))
+            groups[controller] = candidate
+        except OSError:
+            if candidate.exists():
+                candidate.rmdir()
+    try:
+        yield groups
     finally:
-        if group is not None:
-            _remove_cgroup(group)
+        for group in groups.values():
+            remove_cgroup(group)
 
 
-def _remove_cgroup(group):
+def remove_cgroup(group):
     for _ in range(50):
         for pid in (group / "cgroup.procs").read_text().split():
             try:
@@ -229,7 +253,7 @@ def _remove_cgroup(group):
             time.sleep(0.1)
 
 
-def pids_cgroup_available():
-    """Whether the processes of a sandbox run as root can be bounded (a pids cgroup)."""
-    with _pids_cgroup(1) as group:
-        return group is not None
+def cgroups_available():
+    """The controllers that bound a sandbox run as root (``pids``, ``memory``) on this machine."""
+    with _cgroups(Limits()) as groups:
+        return sorted(groups)
