@@ -30,7 +30,7 @@ import re
 
 import numpy as np
 
-MAX_DEPTH, MAX_NODES, MAX_ELEMENTS, MAX_TEXT = 16, 20_000, 1_000_000, 20_000
+MAX_DEPTH, MAX_NODES, MAX_ELEMENTS, MAX_TEXT = 16, 20_000, 250_000, 20_000
 _MAX_INT_BITS = 1329  # about 400 decimal digits
 _SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
