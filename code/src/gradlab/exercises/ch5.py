@@ -333,7 +333,7 @@ def _judge_bptt_step(cases, outcomes):
 EXERCISES.append(Exercise(
     "bptt_step", _judge_bptt_step, calls=_bptt_step_calls,
     hint="h_t = tanh(a_t) with a_t = x_t W_in + h_{t-1} W_rec + b. First dL/da_t = "
-         "grad_h * (1 - h**2); then push it through the matrix product, as in a Linear "
+         "grad_h * (1 - h_t**2); then push it through the matrix product, as in a Linear "
          "layer whose input is h_{t-1}.",
     solution="def bptt_step(grad_h, h, h_prev, W_rec):\n"
              "    grad_a = grad_h * (1.0 - h**2)\n"
