@@ -99,7 +99,10 @@ UNTOUCHED = {name: (f"def {name}(*args):\n    raise NotImplementedError" if name
                     else f"{name} = ...") for name in NAMES}
 
 
-def notebook(answers, before=(), after=(), header="import numpy as np\nfrom gradlab.checks import check"):
+HEADER = "import numpy as np\nfrom gradlab.checks import check"
+
+
+def notebook(answers, before=(), after=(), header=HEADER):
     """A chapter 5 submission: ``before`` cells, each answer and its check, ``after`` cells."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(header)]

@@ -8,11 +8,12 @@ that holds the student's answer in the notebook::
 
 ``check`` turns the answer into plain data (``gradlab.plain``) and judges that, as the
 grader does outside its sandbox; a function answer is first called on the exercise's
-inputs (``gradlab.harness``) in a child process with a time limit, here on fixed
-seeded inputs so the feedback is reproducible, in the grader on fresh ones. It never raises on an answer and never
-prints the expected value. Open questions are not scored: a text answer is answered
-with a rubric. Solutions are part of the open package; some exercises do not print
-theirs (``show_solution=False``), but a student can read them in the source.
+inputs (``gradlab.harness``) in a child process with a time limit, here on fixed seeded
+inputs so the feedback is reproducible, in the grader on fresh ones. It never raises on
+an answer and never prints the expected value. Open questions are not scored: a text
+answer is answered with a rubric. Solutions are part of the open package; some
+exercises do not print theirs (``show_solution=False``), but a student can read them in
+the source.
 """
 
 import numpy as np

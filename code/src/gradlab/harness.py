@@ -2,9 +2,9 @@
 
 ``call_all(function, calls)`` calls a function answer on copies of each argument tuple
 and records each outcome as plain data: what it returned, what it raised, or that it
-changed its input. ``check()`` in a notebook runs it in a forked child process killed after a time limit
-(``in_child``); the grader's last cell uses ``collect``, which does the same for every
-exercise, and writes one line per answer to a new file::
+changed its input. ``check()`` in a notebook runs it in a forked child process killed
+after a time limit (``in_child``); the grader's last cell uses ``collect``, which does
+the same for every exercise and writes one line per answer to a new file::
 
     GRADLAB-ANSWER <name> <plain JSON>
 

@@ -218,7 +218,7 @@ def _own_cgroup(controller):
 
 @contextmanager
 def _cgroups(limits):
-    """Fresh child cgroups, by controller, bounding processes and total memory (none if not root)."""
+    """Fresh child cgroups by controller, bounding processes and total memory (none unless root)."""
     groups = {}
     for controller, (_, _, field) in CGROUP_LIMITS.items() if os.geteuid() == 0 else ():
         found = _own_cgroup(controller)

@@ -168,7 +168,8 @@ EXERCISES.append(Exercise(
          "first window with cosine >= 0.99 is windows[np.argmax(cosine >= 0.99)]. Answer "
          "[window for rho = 1.0, window for rho = 1.5].",
     solution="For each radius: c.windows[np.argmax(c.cosine >= 0.99)]. Both windows are "
-             "shorter than the delay of 20 steps, so they cut the link from a target to its input."))
+             "shorter than the delay of 20 steps, so they cut the link from a target to its "
+             "input."))
 
 # --- rho(W) <= sigma_max(W): an open question ---
 
