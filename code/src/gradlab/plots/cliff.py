@@ -2,23 +2,28 @@
 
 from dataclasses import dataclass
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.colors import LogNorm
 
 from .. import cliff
-from .style import PALETTE, figure, log_y, note, style
+from .style import PALETTE, SEQUENTIAL_CMAP, figure, log_y, note, style
 
-FLOOR = 1e-12  # smallest value shown on a log colour scale
+FLOOR = 1e-12  # smallest gradient norm shown on a log colour scale
+LOSS_FLOOR = 1e-4  # losses below this share the darkest colour, so the plateaus' 0.09 and
+# 0.49 on either side of the wall differ visibly
+LEVELS = 24  # colours of the maps: bands read like contours (and keep the images small)
 
 
 def plot_map(surface, ax, quantity="loss", colorbar=True):
     """Loss or gradient norm over the (w, b) grid on a log colour scale, with the wall dotted."""
     values = surface.loss if quantity == "loss" else surface.grad_norm
     label = "loss E(w, b)" if quantity == "loss" else "gradient norm ||∇E||"
-    values = np.maximum(values, FLOOR)
+    values = np.maximum(values, LOSS_FLOOR if quantity == "loss" else FLOOR)
     mesh = ax.pcolormesh(surface.w, surface.b, values, shading="auto", rasterized=True,
-                         norm=LogNorm(vmin=values.min(), vmax=values.max()))
+                         norm=LogNorm(vmin=values.min(), vmax=values.max()),
+                         cmap=mpl.colormaps[SEQUENTIAL_CMAP].resampled(LEVELS))
     ax.plot(surface.w, cliff.wall_b(surface.w), color="black", linestyle=":", marker="",
             linewidth=1.2, label="b = 0.5 − w σ(0.5)")
     ax.set_xlim(surface.w[0], surface.w[-1])
@@ -34,7 +39,7 @@ def plot_map(surface, ax, quantity="loss", colorbar=True):
 def plot_surface_and_norm(surface, axes=None):
     """Two maps side by side: the loss and the gradient norm."""
     if axes is None:
-        _, axes = figure(ncols=2, width=9.0, height=3.6)
+        _, axes = figure(ncols=2, width=7.6, height=3.1)
     for ax, quantity in zip(axes, ("loss", "grad_norm")):
         plot_map(surface, ax, quantity)
     axes[0].legend(loc="lower left", fontsize=8)
@@ -44,7 +49,7 @@ def plot_surface_and_norm(surface, axes=None):
 def plot_wall_scans(scans, axes=None):
     """Gradient norm against the offset from the wall's centre, one panel per scan (log y)."""
     if axes is None:
-        _, axes = figure(ncols=len(scans), width=8.0, height=3.2)
+        _, axes = figure(ncols=len(scans), width=7.2, height=3.0)
     axes = np.atleast_1d(axes)
     for i, (ax, scan) in enumerate(zip(axes, scans)):
         ax.plot(scan.offset, scan.grad_norm, markevery=len(scan.offset) // 10, **style(i))
@@ -67,7 +72,7 @@ class CliffView:
     message: object
 
 
-def draw_cliff_view(surface, n_steps=100, width=9.0, height=3.6):
+def draw_cliff_view(surface, n_steps=100, width=7.6, height=3.1):
     """The descent figure, with empty paths to fill with ``update_cliff_view``."""
     fig, (map_ax, loss_ax) = figure(ncols=2, width=width, height=height)
     plot_map(surface, map_ax, "loss")
@@ -135,29 +140,39 @@ def plot_comparison(surface, comparison):
 def plot_box_share(box, axes=None):
     """Starts in the box marked by whether descent reached a low loss, without and with clipping."""
     if axes is None:
-        _, axes = figure(ncols=2, width=8.0, height=3.6, sharey=True)
-    for ax, (title, final) in zip(axes, (("no clipping", box.plain_loss),
-                                         ("clipped", box.clipped_loss))):
+        _, axes = figure(ncols=2, width=7.2, height=3.5, sharey=True)
+    size = 12 * min(1.0, 441 / len(box.starts))  # markers shrink as the grid of starts grows
+    for ax, (title, final, share) in zip(axes, (("no clipping", box.plain_loss, box.plain),
+                                                ("clipped", box.clipped_loss, box.clipped))):
         good = final < box.low_loss
-        share = np.mean(good)
-        ax.scatter(*box.starts[good].T, s=12, marker="o", color=PALETTE["green"],
-                   label=f"E < {box.low_loss:g}")
-        ax.scatter(*box.starts[~good].T, s=14, marker="x", color=PALETTE["vermillion"],
+        ax.scatter(*box.starts[good].T, s=size, marker="o", color=PALETTE["green"],
+                   linewidths=0, label=f"E < {box.low_loss:g}")
+        ax.scatter(*box.starts[~good].T, s=1.2 * size, marker="x", color=PALETTE["vermillion"],
                    label="stalled")
-        ax.set_title(f"{title}: {share:.0%} of starts reach E < {box.low_loss:g}", fontsize=10)
+        ax.set_title(f"{title}: {100 * share.fraction:.0f} % "
+                     f"({100 * share.low:.0f}–{100 * share.high:.0f} %)\nreach E < {box.low_loss:g}",
+                     fontsize=10)
         ax.set_xlabel("start w")
         ax.set_aspect("equal")
     axes[0].set_ylabel("start b")
-    axes[0].legend(loc="upper left", fontsize=8, bbox_to_anchor=(0, -0.18), ncols=2)
+    axes[0].legend(loc="upper left", fontsize=8, bbox_to_anchor=(0, -0.18), ncols=2,
+                   markerscale=max(1.0, 12 / size) ** 0.5)
     return axes
 
 
-def plot_threshold_sweep(thresholds, shares, plain_share, chosen=None, ax=None):
-    """Share of starts reaching a low loss against the clipping threshold (log x)."""
+def plot_threshold_sweep(thresholds, shares, plain, chosen=None, ax=None):
+    """Share of starts reaching a low loss against the clipping threshold (log x).
+
+    ``shares`` holds one ``stats.Share`` per threshold and ``plain`` the unclipped one;
+    the band is the 95 % Wilson interval of each share.
+    """
     if ax is None:
         _, ax = figure(width=6.0, height=3.4)
-    ax.plot(thresholds, shares, label="clipped", **style(0))
-    ax.axhline(plain_share, label="no clipping", **{**style(1), "marker": ""})
+    fraction = [s.fraction for s in shares]
+    ax.fill_between(thresholds, [s.low for s in shares], [s.high for s in shares],
+                    color=style(0)["color"], alpha=0.25, linewidth=0, label="95 % interval")
+    ax.plot(thresholds, fraction, label="clipped", **style(0))
+    ax.axhline(plain.fraction, label="no clipping", **{**style(1), "marker": ""})
     for i, (label, value) in enumerate((chosen or {}).items()):
         ax.axvline(value, color=PALETTE["black"], linestyle=(":", "-.", "--")[i % 3], marker="",
                    linewidth=0.9, label=label)
@@ -165,5 +180,5 @@ def plot_threshold_sweep(thresholds, shares, plain_share, chosen=None, ax=None):
     ax.set_xlabel("clipping threshold c (log scale)")
     ax.set_ylabel("share of starts reaching low loss")
     ax.set_ylim(-0.03, 1.03)
-    ax.legend(fontsize=8, loc="lower center")
+    ax.legend(fontsize=8, loc="lower right", frameon=True, framealpha=0.9, edgecolor="none")
     return ax
