@@ -131,6 +131,27 @@ def test_figures_draw(small_surface):
     assert ax.get_xscale() == "log" and len(ax.collections) == 1  # the interval band
 
 
+def test_zoom_window_holds_the_paths_before_the_jump():
+    comparison = R.compare((4.0, -4.0), 0.5)
+    (w_low, w_high), (b_low, b_high) = plots.zoom_window(comparison, pad=0.0, min_half=0.0)
+    before = np.concatenate([comparison.clipped.params,
+                             comparison.plain.params[:comparison.jump_step + 1]])
+    assert w_low == pytest.approx(before[:, 0].min()) and b_high == pytest.approx(before[:, 1].max())
+    assert comparison.plain.params[-1, 1] > b_high  # the jump lands outside the zoom
+    (w_low, w_high), _ = plots.zoom_window(R.compare((0.0, 0.0), 0.01, n_steps=2))
+    assert w_high - w_low == pytest.approx(0.5)  # a short path still gets a readable window
+
+
+def test_the_zoom_panel_follows_the_comparison(small_surface):
+    fig, view = plots.draw_cliff_view(small_surface)
+    plots.update_cliff_view(view, R.compare((4.0, -4.0), 0.5))
+    first = view.zoom_ax.get_xlim()
+    plots.update_cliff_view(view, R.compare((-3.0, 2.0), 0.5))
+    assert view.zoom_ax.get_xlim() != first and len(view.zoom_ax.lines) == 3  # wall + 2 paths
+    x, y = view.zoom_box.get_xy()
+    assert (x, x + view.zoom_box.get_width()) == pytest.approx(view.zoom_ax.get_xlim())
+
+
 def test_leaving_the_map_is_annotated(small_surface):
     fig = plots.plot_comparison(small_surface, R.compare((5.2, -3.1), 1.0))
     message = fig.axes[0].texts[-1]

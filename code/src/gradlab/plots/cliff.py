@@ -6,11 +6,13 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.colors import LogNorm
+from matplotlib.patches import Rectangle
 
 from .. import cliff
 from .style import PALETTE, SEQUENTIAL_CMAP, figure, log_y, note, style
 
 FLOOR = 1e-12  # smallest gradient norm shown on a log colour scale
+ZOOM_GRID = 121  # points per side of the zoom panel's map
 LOSS_FLOOR = 1e-4  # losses below this share the darkest colour, so the plateaus' 0.09 and
 # 0.49 on either side of the wall differ visibly
 LEVELS = 24  # colours of the maps: bands read like contours (and keep the images small)
@@ -63,18 +65,20 @@ def plot_wall_scans(scans, axes=None):
 
 @dataclass
 class CliffView:
-    """Artists of the descent figure: a map with two paths and the loss per step."""
+    """Artists of the descent figure: the map, a zoom on the paths, and the loss per step."""
 
     map_ax: object
+    zoom_ax: object
     loss_ax: object
     paths: list
     curves: list
     message: object
+    zoom_box: object
 
 
-def draw_cliff_view(surface, n_steps=100, width=7.6, height=3.1):
+def draw_cliff_view(surface, n_steps=100, width=9.0, height=3.1):
     """The descent figure, with empty paths to fill with ``update_cliff_view``."""
-    fig, (map_ax, loss_ax) = figure(ncols=2, width=width, height=height)
+    fig, (map_ax, zoom_ax, loss_ax) = figure(ncols=3, width=width, height=height)
     plot_map(surface, map_ax, "loss")
     labels = ("no clipping", "clipped")
     outline = [patheffects.withStroke(linewidth=4, foreground="white")]
@@ -82,6 +86,8 @@ def draw_cliff_view(surface, n_steps=100, width=7.6, height=3.1):
              for i, label in enumerate(labels)]
     curves = [loss_ax.plot([], [], label=label, markevery=10, **style(i))[0]
               for i, label in enumerate(labels)]
+    zoom_box = Rectangle((0, 0), 0, 0, fill=False, edgecolor=PALETTE["black"], linewidth=1.0)
+    map_ax.add_patch(zoom_box)
     map_ax.legend(loc="lower left", fontsize=8)
     loss_ax.set_xlim(0, n_steps)
     loss_ax.set_ylim(1e-8, 1.0)
@@ -92,7 +98,39 @@ def draw_cliff_view(surface, n_steps=100, width=7.6, height=3.1):
     message.set_fontsize(8)
     message.set_position((0.5, 0.92))
     message.set_visible(False)
-    return fig, CliffView(map_ax, loss_ax, paths, curves, message)
+    return fig, CliffView(map_ax, zoom_ax, loss_ax, paths, curves, message, zoom_box)
+
+
+def zoom_window(comparison, pad=0.2, min_half=0.25):
+    """``((w_low, w_high), (b_low, b_high))`` around where the paths run before any jump.
+
+    The window holds the clipped path and the unclipped one up to its longest step
+    (the finite points only), widened by ``pad`` of its size and to at least
+    ``min_half`` on each side of its centre.
+    """
+    points = np.concatenate([comparison.clipped.params,
+                             comparison.plain.params[:comparison.jump_step + 1]])
+    points = points[np.all(np.isfinite(points), axis=1)]
+    low, high = points.min(axis=0), points.max(axis=0)
+    centre = (low + high) / 2
+    half = np.maximum((high - low) / 2 * (1 + pad), min_half)
+    return tuple((float(c - h), float(c + h)) for c, h in zip(centre, half))
+
+
+def _draw_zoom(view, comparison):
+    """Redraw the zoom panel: a fine map of the window and both paths inside it."""
+    (w_low, w_high), (b_low, b_high) = zoom_window(comparison)
+    ax = view.zoom_ax
+    ax.cla()
+    plot_map(cliff.surface((w_low, w_high), (b_low, b_high), n=ZOOM_GRID), ax, "loss",
+             colorbar=False)
+    for i, trajectory in enumerate((comparison.plain, comparison.clipped)):
+        ax.plot(trajectory.params[:, 0], trajectory.params[:, 1], markevery=10, **style(i))
+    ax.set_xlim(w_low, w_high)
+    ax.set_ylim(b_low, b_high)
+    ax.set_ylabel("")
+    ax.set_title("zoom: the box on the map", fontsize=9)
+    view.zoom_box.set_bounds(w_low, b_low, w_high - w_low, b_high - b_low)
 
 
 def _left_the_map(view, trajectory, margin=0.05):
@@ -121,7 +159,8 @@ def update_cliff_view(view, comparison):
         left = _left_the_map(view, trajectory)
         if left is not None:
             w, b = trajectory.params[left]
-            messages.append(f"{name} run left the map at step {left}, to ({w:.3g}, {b:.3g})")
+            messages.append(f"{name} run left the map at step {left},\nto ({w:.3g}, {b:.3g})")
+    _draw_zoom(view, comparison)
     view.message.set_text("\n".join(messages))
     view.message.set_visible(bool(messages))
     view.loss_ax.set_title(f"lr = {comparison.lr:.3g}, threshold = {comparison.threshold:.3g}",
