@@ -206,12 +206,14 @@ class ZClip:
 
 def zclip_target(norm, mean, var, z_thresh=2.5, eps=1e-6):
     r"""The norm ZClip clips to: :math:`\mu + z_{\mathrm{thres}}^2\sigma/z` when
-    :math:`z = (n-\mu)/(\sigma+\epsilon) > z_{\mathrm{thres}}`, else ``norm``."""
-    std = math.sqrt(var)
+    :math:`z = (n-\mu)/(\sigma+\epsilon) > z_{\mathrm{thres}}`, else ``norm``.
+
+    Works on floats and, element by element, on arrays (one run per entry)."""
+    std = np.sqrt(var)
     z = (norm - mean) / (std + eps)
-    if z > z_thresh:
-        return mean + z_thresh**2 * std / z
-    return norm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        target = np.where(z > z_thresh, mean + z_thresh**2 * std / z, norm)
+    return float(target) if np.ndim(target) == 0 else target
 
 
 def ema_update(mean, var, value, alpha):

@@ -13,13 +13,12 @@ Per-example gradients come as one array of shape ``(B, ...)``.
 import numpy as np
 
 from . import validate
-from .clip_adaptive import unit_norms
+from .functional import row_norms
 
 
 def example_norms(per_example):
     """The Euclidean norm of each example's gradient, shape ``(B,)`` (overflow-safe)."""
-    g = _per_example(per_example)
-    return np.array([float(unit_norms(row.ravel())) for row in g]) if len(g) else np.zeros(0)
+    return row_norms(_per_example(per_example))
 
 
 def _per_example(per_example):
