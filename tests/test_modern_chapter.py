@@ -55,6 +55,24 @@ def test_compare_rules_and_bad_batches_run():
         adaptive_runs.compare_rules(adaptive_runs.Task(), rules=("magic",), n_seeds=2, n_steps=2)
 
 
+def test_mlp_rules_small():
+    runs = adaptive_runs.mlp_rules(seeds=range(3), epochs=2)
+    rows = {row["rule"]: row for row in runs.summary()}
+    assert rows["none"]["diverged"].k == 3  # chapter 2: the unclipped MLP overflows at once
+    assert rows["fixed"]["diverged"].k == 0 and rows["fixed"]["clipped"] == 1.0
+
+
+def test_agc_unit_factor_matches_the_package():
+    rng = np.random.default_rng(2)
+    g, w = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 3))
+    stacked = adaptive_runs._unit_factor(g, w, 0.01) * g
+    for s in range(2):
+        np.testing.assert_allclose(stacked[s], clip_adaptive.agc(g[s], w[s]), rtol=1e-12)
+    b, v = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    stacked = adaptive_runs._unit_factor(b, v, 0.01) * b
+    np.testing.assert_allclose(stacked[1], clip_adaptive.agc(b[1], v[1]), rtol=1e-12)
+
+
 def test_quartic():
     assert modern.first_nonfinite(modern.quartic_descent(lr=0.1)) is not None
     xs = modern.quartic_descent(lr=0.1, max_norm=1.0, n_steps=300)

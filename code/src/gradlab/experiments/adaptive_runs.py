@@ -216,3 +216,100 @@ def bad_batch_runs(policies=POLICIES, n_seeds=200, n_steps=400, batch_size=16, l
             errors.append(np.sum((w - teacher) ** 2, axis=1) / np.sum(teacher**2, axis=1))
         curves.append(curve)
     return BadBatchRuns(tuple(policies), bad, np.array(curves), np.array(errors))
+
+
+MLP_RULES = ("none", "fixed", "agc", "agc_hidden", "autoclip", "zclip")
+
+
+@dataclass
+class MLPRuleRuns:
+    """The regression MLP under each rule: test MSE (rule, seed), NaN where a run diverged."""
+
+    rules: tuple
+    seeds: np.ndarray
+    test_mse: np.ndarray
+    clipped_share: np.ndarray
+
+    def summary(self):
+        rows = []
+        for i, rule in enumerate(self.rules):
+            e = self.test_mse[i]
+            finite = np.isfinite(e)
+            rows.append({"rule": rule, "diverged": share(~finite),
+                         "test_mse": spread(e) if finite.any() else None,
+                         "clipped": float(self.clipped_share[i])})
+        return rows
+
+
+def _unit_factor(g, w, lam):
+    """AGC's factor for stacked tensors (seed, ...): units are the last axis of a matrix
+    (columns of an (n_in, n_out) weight); a vector (a bias) is one unit."""
+    axes = tuple(range(1, g.ndim - 1)) if g.ndim > 2 else (1,)
+    g_norm = np.sqrt(np.sum(g * g, axis=axes, keepdims=True))
+    w_norm = np.sqrt(np.sum(w * w, axis=axes, keepdims=True))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.minimum(1.0, lam * np.maximum(w_norm, AGC_EPS) / np.maximum(g_norm, 1e-6))
+
+
+def mlp_rules(rules=MLP_RULES, seeds=range(40), epochs=20, lr=0.01, momentum=0.9,
+              batch_size=32, threshold=1.0, agc_lambda=0.01, percentile=10,
+              zclip=(0.97, 2.5, 25)):
+    """The chapter 2 regression MLP (unscaled targets, SGD with momentum 0.9) under each rule,
+    all seeds at once. ``agc_hidden`` applies AGC to the hidden layer only (Brock et al.
+    leave the final layer unclipped)."""
+    from . import regression
+
+    data = regression.load()
+    seeds = np.asarray(list(seeds), dtype=int)
+    n = len(seeds)
+    models = [regression.build_model(int(s)) for s in seeds]
+    start = [np.stack([m.parameters()[k].value for m in models]) for k in range(4)]
+    X, y = data.X_train, data.y_train[:, 0]
+    n_batches = int(np.ceil(len(X) / batch_size))
+    orders = [[np.random.default_rng(int(s)).permutation(len(X)) for _ in range(epochs)]
+              for s in seeds]
+    test_mse, clipped = [], []
+    for rule in rules:
+        base = "agc" if rule == "agc_hidden" else rule
+        state = _Threshold(base, n, threshold, agc_lambda, percentile, zclip)
+        W1, b1, W2, b2 = (p.copy() for p in start)
+        vel = [np.zeros_like(p) for p in start]
+        active, steps = 0.0, 0
+        with np.errstate(all="ignore"):
+            for epoch in range(epochs):
+                for b in range(n_batches):
+                    idx = np.stack([orders[j][epoch][b * batch_size:(b + 1) * batch_size]
+                                    for j in range(n)])
+                    xb, yb = X[idx], y[idx]
+                    pre = np.einsum("sbi,sij->sbj", xb, W1) + b1[:, None, :]
+                    h = np.maximum(pre, 0.0)
+                    out = np.einsum("sbj,sjk->sbk", h, W2)[..., 0] + b2
+                    d_out = 2.0 * (out - yb) / idx.shape[1]
+                    gW2 = np.einsum("sbj,sb->sj", h, d_out)[..., None]
+                    gb2 = d_out.sum(axis=1, keepdims=True)
+                    d_h = d_out[..., None] * W2[:, None, :, 0] * (pre > 0)
+                    gW1 = np.einsum("sbi,sbj->sij", xb, d_h)
+                    gb1 = d_h.sum(axis=1)
+                    grads = [gW1, gb1, gW2, gb2]
+                    weights = [W1, b1, W2, b2]
+                    if base == "agc":
+                        layers = (0, 1) if rule == "agc_hidden" else (0, 1, 2, 3)
+                        factors = [_unit_factor(grads[k], weights[k], agc_lambda)
+                                   if k in layers else np.ones(1) for k in range(4)]
+                        active += np.mean([np.mean(f < 1) for f in factors[:len(layers)]])
+                        grads = [g * f for g, f in zip(grads, factors)]
+                    else:
+                        norms = np.sqrt(sum(np.sum(g.reshape(n, -1) ** 2, axis=1) for g in grads))
+                        kappa = state.coefficient(norms, None)
+                        active += np.mean(kappa < 1)
+                        grads = [g * kappa.reshape((n,) + (1,) * (g.ndim - 1)) for g in grads]
+                    steps += 1
+                    for k in range(4):
+                        vel[k] = momentum * vel[k] + grads[k]
+                        weights[k] -= lr * vel[k]
+            pre = np.einsum("bi,sij->sbj", data.X_test, W1) + b1[:, None, :]
+            pred = np.einsum("sbj,sjk->sbk", np.maximum(pre, 0.0), W2)[..., 0] + b2
+            mse = np.mean((pred - data.y_test[:, 0]) ** 2, axis=1)
+        test_mse.append(np.where(np.isfinite(mse), mse, np.nan))
+        clipped.append(active / steps)
+    return MLPRuleRuns(tuple(rules), seeds, np.array(test_mse), np.array(clipped))
