@@ -307,6 +307,8 @@ def mlp_rules(rules=MLP_RULES, seeds=range(40), epochs=20, lr=0.01, momentum=0.9
                     for k in range(4):
                         vel[k] = momentum * vel[k] + grads[k]
                         weights[k] -= lr * vel[k]
+                if not np.isfinite(W2).any():  # every seed has diverged: nothing left to run
+                    break
             pre = np.einsum("bi,sij->sbj", data.X_test, W1) + b1[:, None, :]
             pred = np.einsum("sbj,sjk->sbk", np.maximum(pre, 0.0), W2)[..., 0] + b2
             mse = np.mean((pred - data.y_test[:, 0]) ** 2, axis=1)
