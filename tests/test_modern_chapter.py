@@ -108,3 +108,13 @@ def test_explorer_and_twin():
     e.children[0].value = 10.0
     assert e.kwargs["spike"] == 10.0 and e.result is not None
     assert widgets.twin() is None  # outside the website's build
+
+
+def test_logistic_per_example_gradients_match_finite_differences():
+    X, y, _ = modern.logistic_data(n=30, dim=4)
+    w = np.random.default_rng(3).standard_normal(4)
+    analytic = modern.logistic_per_example(w, X, y).mean(axis=0)
+    h = 1e-6
+    numeric = np.array([(modern.logistic_loss(w + h * e, X, y) - modern.logistic_loss(w - h * e, X, y))
+                        / (2 * h) for e in np.eye(4)])
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
