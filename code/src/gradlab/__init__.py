@@ -1,7 +1,8 @@
 """gradlab: a small NumPy laboratory for exploding gradients and gradient clipping.
 
 Layers, from the bottom: ``errors``, ``validate``, ``functional``, ``report``, ``stats`` → ``nn``,
-``losses``, ``data`` → ``rnn``, ``clip``, ``gradcheck`` → ``optim`` → ``train``,
+``losses``, ``data`` → ``rnn``, ``clip``, ``gradcheck`` → ``clip_adaptive``, ``clip_private``,
+``clip_sharded`` → ``optim`` → ``train``,
 ``cliff`` → ``experiments`` → ``plots``, ``widgets``, ``checks``, ``grade``.
 Importing ``gradlab`` loads only the NumPy layers; import ``gradlab.plots`` or
 ``gradlab.widgets`` for matplotlib and ipywidgets.

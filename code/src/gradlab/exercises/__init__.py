@@ -5,9 +5,9 @@ Each module names its notebook and chapter (``NOTEBOOK``, ``CHAPTER``) and lists
 checks tell which module it belongs to (``module_for``).
 """
 
-from . import ch1, ch2, ch3, ch4, ch4x, ch5
+from . import ch1, ch2, ch3, ch4, ch4x, ch5, ch6
 
-MODULES = (ch1, ch2, ch3, ch4, ch4x, ch5)
+MODULES = (ch1, ch2, ch3, ch4, ch4x, ch5, ch6)
 
 
 def _index():
