@@ -20,6 +20,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}  # a phone in portrait
 PAGE_WEIGHT_KEY = "page_weight"  # user property read by the terminal summary
 
 os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
@@ -75,10 +76,10 @@ class PageVisit:
     request leaving the local server (aborted: the site must work offline).
     """
 
-    def __init__(self, browser, base_url, path):
+    def __init__(self, browser, base_url, path, viewport=None):
         self.url = base_url + path
         self.problems = []
-        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context = browser.new_context(viewport=viewport or VIEWPORT)
         self.context.route("**/*", functools.partial(self._route, base_url))
         self.page = self.context.new_page()
         self.page.on("console", self._console)

@@ -76,11 +76,12 @@ def browser():
 
 @pytest.fixture
 def visit(browser, base_url):
-    """Open site pages in fresh browser contexts: ``visit("chapters/x.html").page``."""
+    """Open site pages in fresh browser contexts: ``visit("chapters/x.html").page``
+    (``viewport=PHONE`` for a phone's width)."""
     visits = []
 
-    def open_page(path):
-        visits.append(PageVisit(browser, base_url, path))
+    def open_page(path, viewport=None):
+        visits.append(PageVisit(browser, base_url, path, viewport))
         return visits[-1]
 
     yield open_page

@@ -2,8 +2,10 @@
 
 Layers, from the bottom: ``errors``, ``validate``, ``functional``, ``report``, ``stats`` → ``nn``,
 ``losses``, ``data`` → ``rnn``, ``clip``, ``gradcheck`` → ``clip_adaptive``, ``clip_private``,
-``clip_sharded`` → ``optim`` → ``train``,
-``cliff`` → ``experiments`` → ``plots``, ``widgets``, ``checks``, ``grade``.
+``clip_sharded`` → ``optim`` → ``train``, ``cliff`` → ``experiments`` → ``plots``, ``widgets``;
+beside them the course machinery: ``plain`` → ``harness`` → ``judging`` → ``exercises`` →
+``checks``; ``editions`` → ``local_edition``; ``submissions``, ``sandbox``, ``scoresheet`` →
+``grade``.
 Importing ``gradlab`` loads only the NumPy layers; import ``gradlab.plots`` or
 ``gradlab.widgets`` for matplotlib and ipywidgets.
 """
