@@ -165,3 +165,21 @@ def test_decision_boundary_draws_bands_of_a_tenth():
     fig, image = plots.decision_boundary(xs, xs, p, np.zeros((2, 2)), np.array([0.0, 1.0]))
     np.testing.assert_allclose(image.levels, np.linspace(0.0, 1.0, 11))
     plt.close(fig)
+
+
+def test_explorer_keeps_its_y_axis_across_frames():
+    ex = explorer.TrainingExplorer(epochs=3)
+    limits = []
+    for lr in (1e-4, 3e-3, 1.0):
+        ex.update(lr, threshold=1e3)
+        limits.append(ex.artists["ax"].get_ylim())
+    assert limits[0] == limits[1] == limits[2] == pytest.approx(plots.EXPLORER_YLIM)
+    plt.close(ex.fig)
+
+
+def test_explorer_says_when_a_run_leaves_the_chart():
+    ex = explorer.TrainingExplorer(epochs=3)
+    ex.update(1.0, threshold=1e3)  # clipped at 1000, lr 1: test MSE above 1e11
+    ex.update(3e-3, threshold=1.0)  # unclipped: test MSE near 1e110 before the NaN
+    assert "off the chart" in ex.artists["note"].get_text()
+    plt.close(ex.fig)

@@ -171,7 +171,7 @@ def order_drift(ax, runs, labels):
             curves_[label] = np.maximum(np.abs(second - first) / np.abs(first), 1e-17)
     curves(ax, curves_, "epoch", "relative difference of the test MSE", ylim=(1e-17, 10))
     ax.axhline(2.2e-16, color=PALETTE["black"], linewidth=1, linestyle=":")
-    ax.text(1, 3e-16, "one rounding step (2.2e-16)", fontsize=8, va="bottom")
+    ax.text(1, 3e-16, "one rounding step (2.2e-16)", fontsize=9, va="bottom")
     return ax
 
 
@@ -186,10 +186,10 @@ def parameter_gradients(ax, norms, names, floor=1e-8):
         ax.plot(steps, values, label=f"gradient of {name}", markevery=max(len(steps) // 8, 1),
                 **style(i))
     ax.axhline(floor, color=PALETTE["black"], linewidth=1, linestyle=":")
-    ax.text(steps[-1], floor * 3, "exactly 0", ha="right", va="bottom", fontsize=8)
+    ax.text(steps[-1], floor * 3, "exactly 0", ha="right", va="bottom", fontsize=9)
     log_y(ax, "gradient norm")
     ax.set_xlabel("step")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return ax
 
 
@@ -215,9 +215,14 @@ def decision_boundary(xs, ys, p, X, y, ax=None, title=None):
     return fig, image
 
 
+EXPLORER_YLIM = (1.0, 1e14)  # every setting of the explorer's sliders, fixed across frames
+
+
 def explorer_figure(epochs):
     """The training explorer's figure: test MSE per epoch, without and with clipping.
 
+    The y axis is fixed (``EXPLORER_YLIM``) so that frames for different settings can
+    be compared; a run that leaves it is said so in the note.
     Returns ``(fig, artists)``; ``artists`` holds the two lines, the divergence
     markers and the annotation text that ``update_explorer`` changes.
     """
@@ -232,6 +237,7 @@ def explorer_figure(epochs):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     log_y(ax, "test MSE")
+    ax.set_ylim(*EXPLORER_YLIM)
     ax.legend(loc="upper right")
     text = note(ax, "")
     text.set_position((0.5, 0.25))
@@ -256,24 +262,11 @@ def update_explorer(artists, runs):
             cross.set_data([], [])
         finite_values.append(curve[np.isfinite(curve)])
     values = np.concatenate(finite_values)
-    ax = artists["ax"]
-    if values.size:
-        low, high = values.min(), values.max()
-        ax.set_ylim(max(low, 1e-12) / 2, max(high, 1e-12) * 2)
-    else:
+    if not values.size:
         messages.append("no finite test MSE to plot")
+    elif values.max() > EXPLORER_YLIM[1]:
+        messages.append(f"off the chart: test MSE up to {values.max():.0e}")
     text = artists["note"]
     text.set_text("\n".join(messages))
     text.set_visible(bool(messages))
     return artists
-
-
-def gradient_norm_traces(steps_series, limit=None, ax=None):
-    """Global gradient norm per step (log scale), with the clipping threshold as a line."""
-    fig, ax = _axes(ax)
-    curves(ax, steps_series, "training step", "global gradient norm")
-    if limit is not None:
-        ax.axhline(limit, color=PALETTE["black"], linewidth=1, linestyle=":",
-                   label=f"threshold {limit:g}")
-        ax.legend()
-    return fig
