@@ -46,6 +46,6 @@ def test_figure_text_is_legible(visit):
 
 
 def test_no_drafting_words_or_raw_roles(visit, page_path):
-    text = visit(page_path).page.locator(".bd-article").first.inner_text()
+    text = visit(page_path).page.locator("main").first.inner_text()
     assert not DRAFTING.findall(text), f"{page_path}: {DRAFTING.findall(text)[:5]}"
     assert not RAW_ROLE.findall(text), f"{page_path}: raw MyST roles"
