@@ -87,11 +87,17 @@ def command(argv, limits, env):
     for name in ETC_FILES:
         if (Path("/etc") / name).exists():
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    for folder in read_only_folders():
+    # A folder under /tmp (a venv or a clone there) is bound after the private /tmp is made,
+    # on top of it; bound before, the tmpfs would hide it.
+    folders = read_only_folders()
+    under_tmp = [f for f in folders if _inside(f, Path("/tmp"))]
+    for folder in (f for f in folders if f not in under_tmp):
         args += ["--ro-bind", str(folder), str(folder)]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_size),
-             "--tmpfs", "/tmp", "--dir", "/tmp/work", "--remount-ro", "/", "--chdir",
-             "/tmp/work", "--clearenv"]
+             "--tmpfs", "/tmp"]
+    for folder in under_tmp:
+        args += ["--ro-bind", str(folder), str(folder)]
+    args += ["--dir", "/tmp/work", "--remount-ro", "/", "--chdir", "/tmp/work", "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     return args + ["--", *argv]
