@@ -60,10 +60,8 @@ test-site: $(INSTALLED)
 	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 ## Refresh the committed outputs: execute each notebook in place in a fresh kernel.
-## Solutions are folded for JupyterLab first (metadata and a neutral first line; gradlab.editions);
-## afterwards volatile metadata (timings, saved widget state, Python's patch version) goes.
+## Afterwards volatile metadata (timings, saved widget state, Python's patch version) goes.
 notebooks: $(INSTALLED)
-	$(BIN)/python -m gradlab.editions collapse $(NOTEBOOKS)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=300 \
 		--ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
 	$(BIN)/python -m gradlab.editions normalise $(NOTEBOOKS)

@@ -56,20 +56,6 @@ def test_unbalanced_gates_are_refused(cells, problem):
         editions.strip_notebook(notebook(*cells), "nb")
 
 
-def test_collapse_folds_exactly_the_cells_inside_solutions():
-    nb = notebook(("md", "Exercise.\n" + START), ("md", "Why."), ("code", "x = 4"), ("md", END),
-                  ("code", "y = 1"))
-    assert editions.collapse_solutions(nb) == [1, 2]
-    assert nb.cells[1].metadata["jupyter"] == {"source_hidden": True}
-    assert nb.cells[2].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
-    assert all("jupyter" not in nb.cells[i].metadata for i in (0, 3, 4))
-    # the line a folded cell still shows is neutral, and it is added once
-    assert nb.cells[1].source == "% Solution: unfold this cell to read it.\nWhy."
-    assert nb.cells[2].source == "# Solution: unfold this cell to read it.\nx = 4"
-    editions.collapse_solutions(nb)
-    assert nb.cells[2].source.count("unfold") == 1
-
-
 def small_book(folder):
     (folder / "chapters").mkdir(parents=True)
     (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
@@ -105,17 +91,6 @@ def test_chapter_keeps_its_exercises_and_loses_its_solutions(path):
     text = "\n".join(sources(stripped))
     assert "{solution" not in text
     assert text.count("{exercise}") == "\n".join(sources(nb)).count("{exercise}")
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_committed_chapter_has_its_solutions_folded(path):
-    nb = nbformat.read(path, as_version=4)
-    inside = editions.solution_cells(nb)
-    unfolded = [i + 1 for i in inside
-                if not nb.cells[i].metadata.get("jupyter", {}).get("source_hidden")
-                or not nb.cells[i].source.startswith(
-                    editions.FOLDED_FIRST_LINE[nb.cells[i].cell_type])]
-    assert not unfolded, f"cells {unfolded} are not folded: run `make notebooks`"
 
 
 def test_normalise_drops_timings_widget_state_and_the_patch_version_only():

@@ -63,7 +63,7 @@ def book(tmp_path):
                 glued_cell("loss", "0.123456"), figure_cell("fig-b", "Loss {glue:text}`loss:.2f`."),
                 md("```{exercise} Try it\n:label: ex-two\n\nDo {cite}`pascanu2013difficulty`.\n```"),
                 md("```{solution-start} ex-two\n:class: dropdown\n```\nThe answer is 4."),
-                nbformat.v4.new_code_cell("# Solution: unfold this cell to read it.\nx = 4"),
+                nbformat.v4.new_code_cell("x = 4"),
                 md("```{solution-end}\n```\nAfter: {ref}`sec-x`, {ref}`ex-two`, {cite:t}`solo2020`."),
                 nbformat.v4.new_code_cell("widgets.twin(3)")],
         "two_more": [md("# More\n\n$$\ne = f\n$$ (eq-e)\n\n{numref}`fig-c`, "
@@ -113,7 +113,6 @@ def test_student_edition_has_no_solution_and_instructor_keeps_it_closed_and_unru
     block = next(c for c in instructor.cells if "<details>" in c.source)
     assert block.cell_type == "markdown"
     assert "The answer is 4." in block.source and "```python\nx = 4\n```" in block.source
-    assert "unfold" not in block.source
     assert not any(c.cell_type == "code" and "x = 4" in c.source for c in instructor.cells)
 
 

@@ -1,7 +1,6 @@
-"""Editions of the book: the student edition, and solutions collapsed in JupyterLab.
+"""Editions of the book: the student edition, and the committed notebooks' normalisation.
 
 ``python -m gradlab.editions student SRC_DIR DEST_DIR`` makes the student edition;
-``python -m gradlab.editions collapse NOTEBOOK...`` folds the solutions for JupyterLab;
 ``python -m gradlab.editions normalise NOTEBOOK...`` drops what a refresh on another machine
 would change without changing the notebook (timings, saved widget state, Python's patch version).
 
@@ -19,10 +18,8 @@ website with no solution text in its pages, its ``_sources`` or its downloads
 (sphinx-exercise's ``hide_solutions`` cannot do this: it fails on gated solutions).
 The instructor edition is the book itself, built from ``SRC_DIR``.
 
-JupyterLab (with jupyterlab-myst) draws a gated solution's gates as bars but shows the
-cells between them in full; ``collapse`` marks those cells ``source_hidden`` (and a code
-cell's outputs ``outputs_hidden``), with a first line that gives nothing away, so a student
-sees a folded solution and opens it on purpose. The website ignores this metadata.
+Students open the chapters in JupyterLab as the local edition (``gradlab.local_edition``),
+where a solution is a closed dropdown that Run All neither opens nor runs.
 """
 
 import argparse
@@ -103,31 +100,6 @@ def solution_cells(notebook):
             inside.append(index)
         for gate in gates:
             opened = gate == "start"
-    return inside
-
-
-# A folded cell still shows its first source line: make it one that gives nothing away.
-# (A MyST comment in markdown, a Python comment in code; the website shows neither line.)
-FOLDED_FIRST_LINE = {"markdown": "% Solution: unfold this cell to read it.",
-                     "code": "# Solution: unfold this cell to read it."}
-
-
-def collapse_solutions(notebook):
-    """Fold every cell inside a gated solution in JupyterLab; returns their indices.
-
-    Each such cell gets ``source_hidden`` (a code cell also ``outputs_hidden``) and
-    ``FOLDED_FIRST_LINE`` as its first line, once.
-    """
-    inside = solution_cells(notebook)
-    for index in inside:
-        cell = notebook.cells[index]
-        folded = {"source_hidden": True}
-        if cell.cell_type == "code":
-            folded["outputs_hidden"] = True
-        cell.metadata.setdefault("jupyter", {}).update(folded)
-        first_line = FOLDED_FIRST_LINE[cell.cell_type]
-        if not cell.source.startswith(first_line):
-            cell.source = f"{first_line}\n{cell.source}"
     return inside
 
 
@@ -218,13 +190,11 @@ def main(argv=None):
     student = commands.add_parser("student", help="copy the book without its solutions")
     student.add_argument("src", help="the book's folder (holding _toc.yml)")
     student.add_argument("dest", help="where to write the edition (new or a previous edition)")
-    collapse = commands.add_parser("collapse", help="fold the solutions for JupyterLab")
-    collapse.add_argument("notebooks", nargs="+", help="notebooks to change in place")
     normal = commands.add_parser("normalise", help="drop volatile metadata after a refresh")
     normal.add_argument("notebooks", nargs="+", help="notebooks to change in place")
     args = parser.parse_args(argv)
-    if args.command in ("collapse", "normalise"):
-        _rewrite(args.notebooks, collapse_solutions if args.command == "collapse" else normalise)
+    if args.command == "normalise":
+        _rewrite(args.notebooks, normalise)
         return 0
     try:
         changed = make_student_edition(args.src, args.dest)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from .editions import FOLDED_FIRST_LINE, GATE, strip_notebook
+from .editions import GATE, strip_notebook
 
 GLUE_MIME = "application/papermill.record/text/plain"
 # A role: {name}`content`
@@ -339,8 +339,7 @@ def _solution_block(cells, localiser):
         if cell.cell_type == "markdown":
             parts.append(localiser.markdown(cell.source).strip())
         else:
-            code = cell.source.removeprefix(FOLDED_FIRST_LINE["code"]).strip()
-            parts.append(f"```python\n{code}\n```")
+            parts.append(f"```python\n{cell.source.strip()}\n```")
     body = "\n\n".join(part for part in parts if part)
     return nbformat.v4.new_markdown_cell(
         f"<details>\n<summary>Solution (click to open)</summary>\n\n{body}\n\n</details>")
