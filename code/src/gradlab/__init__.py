@@ -2,9 +2,10 @@
 
 Layers, from the bottom: ``errors``, ``validate``, ``functional``, ``report``, ``stats`` → ``nn``,
 ``losses``, ``data`` → ``rnn``, ``clip``, ``gradcheck`` → ``optim`` → ``train``,
-``cliff`` → ``experiments`` → ``plots``, ``widgets``, ``checks``, ``grade``.
-Importing ``gradlab`` loads only the NumPy layers; import ``gradlab.plots`` or
-``gradlab.widgets`` for matplotlib and ipywidgets.
+``cliff`` → ``experiments`` → ``plots`` → ``charts`` → ``widgets``, ``checks``, ``grade``
+(``mystnb_vega``, over ``charts``, is the website build's myst-nb plugin).
+Importing ``gradlab`` loads only the NumPy layers; import ``gradlab.plots``, ``gradlab.charts``
+or ``gradlab.widgets`` for matplotlib, Altair and ipywidgets.
 """
 
 from . import clip, cliff, data, functional, gradcheck, losses, nn, optim, rnn, train

@@ -1,0 +1,152 @@
+"""Kernel-free charts: an explorer as a Vega-Lite 5 spec, drawn by the reader's browser.
+
+A chart is an Altair 5 chart over data the package computed (a table over every control's
+grid, or Vega expressions where the maths is a formula), with named ``alt.param`` controls.
+``show`` displays only the mime bundle ``application/vnd.vegalite.v5+json``: JupyterLab 4
+renders it with its own Vega, with no kernel; the website renders it through the myst-nb
+plugin ``gradlab.mystnb_vega`` and the vendored Vega scripts. Altair's default renderer, which
+loads Vega from a CDN, is never used.
+
+A spec is stored in the committed notebook, and strict nbval compares it across machines, so
+it must be the same everywhere: every param and chart is named (Altair would number them),
+data are rounded in Python (``table``) and stored once (Altair moves ``alt.InlineData`` into
+the top-level ``datasets``), and the ``$schema`` URL goes (its patch version is Altair's, and
+JupyterLab warns when it is newer than its own Vega-Lite).
+
+The figure style is ``plots.style``'s: the Okabe-Ito colours, each series with its own
+stroke dash and marker shape (``series``), type readable at 1280 px and on a phone, log axes
+that say so (``log_scale``). Vega draws Unicode text, not LaTeX: write g₁, ‖g‖, η.
+"""
+
+import json
+import numbers
+import re
+
+import altair as alt
+from IPython.display import display
+
+from .plots.style import COLORS
+from .report import significant
+
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
+THEME = "gradlab"
+DIGITS = 4  # significant digits kept in a chart's data
+
+# plots.style.LINESTYLES and MARKERS in Vega's terms, one per colour of plots.style.COLORS.
+DASHES = [[1, 0], [6, 3], [6, 3, 1, 3], [1, 3], [5, 1], [3, 1, 1, 1, 1, 1], [1, 6]]
+SHAPES = ["circle", "square", "triangle-up", "diamond", "triangle-down", "cross",
+          "triangle-right"]
+_NUMBERED = re.compile(r'"(param|view)_\d+"')  # names Altair makes up, counted per session
+
+
+@alt.theme.register(THEME, enable=False)
+def theme():
+    """The course's Vega-Lite config: readable type, light grid, no frame, Okabe-Ito colours."""
+    label, title = 13, 14
+    return alt.theme.ThemeConfig({
+        "config": {
+            "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            "view": {"continuousWidth": 360, "continuousHeight": 240, "stroke": None},
+            "axis": {"labelFontSize": label, "titleFontSize": title, "titleFontWeight": "normal",
+                     "gridOpacity": 0.3, "tickColor": "#444", "domainColor": "#444"},
+            "legend": {"labelFontSize": label, "titleFontSize": label, "orient": "bottom",
+                       "symbolStrokeWidth": 2, "symbolSize": 120},
+            "title": {"fontSize": title + 1, "fontWeight": "normal", "anchor": "start"},
+            "text": {"fontSize": label},
+            "line": {"strokeWidth": 2},
+            "point": {"size": 60, "filled": True},
+            "range": {"category": COLORS, "symbol": SHAPES},
+        }
+    })
+
+
+def table(rows, digits=DIGITS):
+    """``rows`` (dicts) as ``alt.InlineData``, floats rounded to ``digits`` significant digits.
+
+    NumPy scalars become Python numbers, so the spec is plain JSON, and the last digits of a
+    float (which differ between BLAS kernels) never reach the committed notebook.
+    """
+    return alt.InlineData(values=[{key: _plain(value, digits) for key, value in row.items()}
+                                  for row in rows])
+
+
+def _plain(value, digits):
+    if isinstance(value, (str, bool)) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return significant(float(value), digits)
+    raise TypeError(f"a chart's table holds numbers and text, got {type(value).__name__}")
+
+
+def series(field, names, title=None):
+    """Encodings that tell the series ``names`` apart by colour, stroke dash and marker shape.
+
+    Returns ``{"color": ..., "strokeDash": ..., "shape": ...}`` for ``encode(**...)``; the
+    series keep ``plots.style``'s order (blue solid circles first), with one shared legend.
+    """
+    names = list(names)
+    if not 1 <= len(names) <= len(COLORS):
+        raise ValueError(f"a chart tells 1 to {len(COLORS)} series apart, got {len(names)}")
+    n = len(names)
+    legend = alt.Legend(title=title)
+    return {
+        "color": alt.Color(f"{field}:N", scale=alt.Scale(domain=names, range=COLORS[:n]),
+                           legend=legend),
+        "strokeDash": alt.StrokeDash(f"{field}:N",
+                                     scale=alt.Scale(domain=names, range=DASHES[:n]),
+                                     legend=legend),
+        "shape": alt.Shape(f"{field}:N", scale=alt.Scale(domain=names, range=SHAPES[:n]),
+                           legend=legend),
+    }
+
+
+def log_scale(title):
+    """A log scale and an axis title that says so (for quantities that grow exponentially)."""
+    return {"scale": alt.Scale(type="log"), "title": f"{title} (log scale)"}
+
+
+def spec(chart, description=None):
+    """The chart's Vega-Lite dict in the course theme, checked to be stable and labelled.
+
+    ``description`` (what a screen reader says instead of the picture) replaces the chart's
+    own. Raises ``ValueError`` for a chart without one, for a chart nbval would see change
+    between runs (an unnamed param or view, an unnamed top-level chart), or for a control
+    without a visible label.
+    """
+    if description is not None:
+        chart = chart.properties(description=description)
+    with alt.theme.enable(THEME):
+        result = chart.to_dict()
+    result.pop("$schema", None)
+    if not str(result.get("description", "")).strip():
+        raise ValueError("a chart needs a description for screen readers")
+    if "name" not in result:
+        raise ValueError("name the chart (chart.properties(name=...)): Altair numbers views")
+    numbered = _NUMBERED.search(json.dumps(result))
+    if numbered:
+        raise ValueError(f"name every param and view: Altair made up {numbered.group(0)}")
+    for param in _params(result):
+        bind = param.get("bind")
+        if isinstance(bind, dict) and "input" in bind and not str(bind.get("name", "")).strip():
+            raise ValueError(f"the control of param {param['name']!r} needs a visible label "
+                             "(bind=...(name=...))")
+    return result
+
+
+def _params(node):
+    """Every param declared anywhere in a spec (top level, layers, concatenations)."""
+    if isinstance(node, dict):
+        yield from node.get("params", [])
+        for key, value in node.items():
+            if key != "params":
+                yield from _params(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _params(item)
+
+
+def show(chart, description=None):
+    """Display ``chart`` as the Vega-Lite mime bundle alone (see ``spec``)."""
+    display({VEGALITE_MIME: spec(chart, description)}, raw=True)
