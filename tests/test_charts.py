@@ -14,7 +14,7 @@ from gradlab.widgets import clipping_chart
 def small_chart(**properties):
     threshold = alt.param(name="c", value=1.0,
                           bind=alt.binding_range(min=0, max=2, step=0.5, name="threshold c"))
-    data = charts.table([{"step": i, "norm": 10.0 ** i / 3} for i in range(4)])
+    data = charts.table({"step": np.arange(4), "norm": 10.0 ** np.arange(4) / 3})
     line = alt.Chart(data).mark_line().encode(x="step:Q", y=alt.Y("norm:Q",
                                                                   **charts.log_scale("norm")))
     rule = alt.Chart(data).mark_rule().encode(y=alt.datum(alt.expr("c")))
@@ -39,23 +39,30 @@ def test_spec_is_in_the_course_theme():
 def test_data_are_rounded_and_stored_once():
     spec = charts.spec(small_chart())
     (values,) = spec["datasets"].values()  # two layers, one table
-    assert [row["norm"] for row in values] == [0.3333, 3.333, 33.33, 333.3]
-    assert all("values" not in layer.get("data", {}) for layer in spec["layer"])
+    assert values == "step,norm\n0,0.3333\n1,3.333\n2,33.33\n3,333.3\n"
+    assert spec["data"]["format"] == {"type": "csv", "parse": {"step": "number", "norm": "number"}}
+    assert all("data" not in layer for layer in spec["layer"])
 
 
-def test_table_makes_plain_json_and_refuses_other_objects():
-    (row,) = charts.table([{"x": np.float64(2 / 3), "n": np.int64(7), "s": "a", "b": True}]).values
-    assert row == {"x": 0.6667, "n": 7, "s": "a", "b": True}
-    assert type(row["x"]) is float and type(row["n"]) is int
-    with pytest.raises(TypeError, match="numbers and text"):
-        charts.table([{"x": np.array([1.0])}])
+def test_table_writes_numbers_javascript_reads_and_plain_text():
+    data = charts.table({"x": [2 / 3, np.inf, -np.inf, np.nan, 1.23456e-20], "n": np.arange(5),
+                         "s": list("abcde")})
+    assert data.values.splitlines() == ["x,n,s", "0.6667,0,a", "Infinity,1,b", "-Infinity,2,c",
+                                        "NaN,3,d", "1.235e-20,4,e"]
+    assert data.format.parse == {"x": "number", "n": "number"}
+    with pytest.raises(TypeError, match="plain text"):
+        charts.table({"s": ["a,b"]})
+    with pytest.raises(TypeError, match="plain text"):
+        charts.table({"b": [True, False]})
+    with pytest.raises(ValueError, match="one length"):
+        charts.table({"x": [1, 2], "y": [1]})
 
 
 def test_spec_refuses_what_nbval_or_a_reader_would_trip_over():
     with pytest.raises(ValueError, match="description"):
         charts.spec(small_chart(description=" "))
     with pytest.raises(ValueError, match="name the chart"):
-        charts.spec(alt.Chart(charts.table([{"x": 1}])).mark_point().properties(
+        charts.spec(alt.Chart(charts.table({"x": [1]})).mark_point().properties(
             description="a point"))
     unnamed = alt.param(value=1, bind=alt.binding_range(min=0, max=2, name="c"))
     with pytest.raises(ValueError, match="param_"):

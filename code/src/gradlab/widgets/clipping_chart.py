@@ -66,7 +66,7 @@ def chart(g=(4.0, 1.5), threshold=2.0, mode="value"):
     )
     # Each vector as a segment from the origin (t = 0) to its tip (t = 1).
     vectors = (
-        alt.Chart(charts.table([{"series": s, "t": t} for s in SERIES for t in (0, 1)]))
+        alt.Chart(charts.table({"series": [s for s in SERIES for _ in (0, 1)], "t": [0, 1] * 2}))
         .transform_calculate(**CLIPPED)
         .transform_calculate(
             x="datum.t * (datum.series == 'gradient g' ? g1 : datum.k1)",
