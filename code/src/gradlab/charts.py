@@ -52,7 +52,8 @@ def theme():
             "axis": {"labelFontSize": label, "titleFontSize": title, "titleFontWeight": "normal",
                      "gridOpacity": 0.3, "tickColor": "#444", "domainColor": "#444"},
             "legend": {"labelFontSize": label, "titleFontSize": label, "orient": "bottom",
-                       "symbolStrokeWidth": 2, "symbolSize": 120},
+                       "direction": "vertical", "symbolStrokeWidth": 2, "symbolSize": 120,
+                       "labelLimit": 0},
             "title": {"fontSize": title + 1, "fontWeight": "normal", "anchor": "start"},
             "text": {"fontSize": label},
             "line": {"strokeWidth": 2},
@@ -127,8 +128,12 @@ def series(field, names, title=None):
 
 
 def log_scale(title):
-    """A log scale and an axis title that says so (for quantities that grow exponentially)."""
-    return {"scale": alt.Scale(type="log"), "title": f"{title} (log scale)"}
+    """A log scale, an axis title that says so and labels as powers of ten (1e+12, not 1,000,…)
+
+    For quantities that grow exponentially; spread over ``alt.X``/``alt.Y``.
+    """
+    return {"scale": alt.Scale(type="log"), "title": f"{title} (log scale)",
+            "axis": alt.Axis(format="~e")}
 
 
 def spec(chart, description=None):

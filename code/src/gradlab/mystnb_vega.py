@@ -19,8 +19,10 @@ from .charts import VEGALITE_MIME
 CHART_CLASS = "gradlab-chart"
 # No "…" menu: its links (Vega editor, export) would leave the offline site.
 EMBED_OPTIONS = {"actions": False, "renderer": "svg"}
-# Vega's controls come unstyled: a column of labelled rows, names aligned, radio labels apart.
+# A chart as wide as the text (up to 640 px) for specs of width "container"; Vega's controls
+# come unstyled: a column of labelled rows, names aligned, radio labels apart.
 STYLE = """<style>
+div.gradlab-chart { display: block; width: 100%; max-width: 640px; }
 .gradlab-chart .vega-bind { margin: 0.35em 0; }
 .gradlab-chart .vega-bind-name { display: inline-block; min-width: 7em; }
 .gradlab-chart .vega-bind input[type="range"] { width: min(14em, 45vw); vertical-align: middle; }
