@@ -187,7 +187,7 @@ def test_bad_arguments_are_named():
 def test_unrolled_diagram_has_three_nodes_per_step_and_h0():
     fig = bptt_plots.plot_unrolled(steps=3)
     labels = [text.get_text() for text in fig.axes[0].texts]
-    assert {"$h_0$", "$x_3$", "$h_3$", "$L_3$", "$J_3$"} <= set(labels)
+    assert {"$h_0$", "$x_3$", "$h_3$", r"$\mathcal{L}_3$", "$J_3$"} <= set(labels)
     assert "$h_4$" not in labels
 
 
@@ -203,6 +203,39 @@ def test_static_figures_draw_one_curve_per_setting():
     fig = bptt_plots.plot_truncation(comparisons)
     assert [len(ax.lines) for ax in fig.axes] == [2, 2, 2]
     fig.canvas.draw()
+
+
+def test_curves_are_drawn_from_values_that_last_bit_differences_do_not_change():
+    values = np.array([1.5099791944346372, 4.802008657656437e-09, -0.1177661206464485, 0.0,
+                       np.inf, np.nan])
+    nudged = values * (1 + 4e-16)
+    drawn = bptt_plots._drawn(values)
+    np.testing.assert_array_equal(drawn, bptt_plots._drawn(nudged))
+    np.testing.assert_allclose(drawn[:3], values[:3], rtol=1e-9)
+    assert drawn[3] == 0 and drawn[4] == np.inf and np.isnan(drawn[5])
+
+
+def test_truncation_figure_marks_the_delay_on_every_curve():
+    comparisons = {r: bptt.compare_truncation(small_task(r), [1, 2, 12]) for r in (0.5, 1.5)}
+    share_ax = bptt_plots.plot_truncation(comparisons, delay=3).axes[2]
+    marks = [line for line in share_ax.lines if list(line.get_xdata()) == [3]]
+    assert [mark.get_ydata()[0] for mark in marks] == pytest.approx(
+        [c.distance_share[3] for c in comparisons.values()], rel=1e-9)
+    assert len(share_ax.patches) == 1 and any("3" in t.get_text() for t in share_ax.texts)
+
+
+def test_chapter_figures_keep_their_text_readable_when_scaled_to_the_page():
+    sweep = bptt.spectral_radius_sweep(radii=(0.5, 1.5), n_hidden=8, steps=20)
+    traces = [bptt.saturation_counterexample(d, n_hidden=8, steps=20) for d in (0.5, 0.0)]
+    comparisons = {r: bptt.compare_truncation(small_task(r), [1, 2, 12]) for r in (0.5, 1.5)}
+    for fig in (bptt_plots.plot_sweep(sweep),
+                bptt_plots.plot_counterexamples(bptt.singular_value_counterexample(8, steps=20),
+                                                *traces),
+                bptt_plots.plot_truncation(comparisons, delay=3)):
+        assert fig.get_figwidth() <= bptt_plots.WIDTH
+        sizes = [t.get_fontsize() for ax in fig.axes if ax.get_legend()
+                 for t in ax.get_legend().get_texts()]
+        assert sizes and min(sizes) >= bptt_plots.LEGEND_SIZE >= 9
 
 
 def test_view_update_changes_the_curve_and_shows_the_note():

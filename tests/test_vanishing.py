@@ -152,9 +152,14 @@ def test_monitor_has_three_log_panels():
     assert len([line for line in axes[1].get_lines() if len(line.get_xdata()) == 3]) == 2
 
 
-def test_test_mse_bars_say_diverged():
-    ax = plots.plot_test_mse({"raw": np.nan, "scaled": 0.5})
-    assert [t.get_text() for t in ax.texts] == ["diverged (NaN)", "0.5"]
+def test_test_mse_shows_every_seed_and_counts_the_diverged():
+    ax = plots.plot_test_mse({"raw": [np.nan, np.nan], "scaled": [0.5, 2.0, 8.0, np.nan]})
+    assert [t.get_text() for t in ax.texts] == ["2 of 2 diverged", "1 of 4 diverged"]
+    dots = [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+    assert len(dots) == 1 and sorted(dots[0].get_xdata()) == [0.5, 2.0, 8.0]
+    (box,) = ax.patches                      # the quartiles of the finite seeds
+    assert box.get_x() == pytest.approx(1.25) and box.get_width() == pytest.approx(3.75)
+    assert ax.get_xscale() == "log"
 
 
 # --- explorer --------------------------------------------------------------------------

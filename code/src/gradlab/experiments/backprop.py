@@ -2,12 +2,12 @@ r"""The scalar chain of chapter 1: backpropagation through a product of weights.
 
 The chain has ``L`` layers without activation, :math:`a_0 = x` and
 :math:`a_i = w_i\, a_{i-1}`, and the loss is the last activation, :math:`L = a_L`,
-so :math:`\partial L/\partial a_L = 1`. Backpropagation gives two kinds of gradient:
+so :math:`\partial \mathcal{L}/\partial a_L = 1`. Backpropagation gives two kinds of gradient:
 
 .. math::
-    \delta_i = \frac{\partial L}{\partial a_i} = \prod_{j > i} w_j
+    \delta_i = \frac{\partial \mathcal{L}}{\partial a_i} = \prod_{j > i} w_j
     \qquad\text{(signal)},\qquad
-    g_i = \frac{\partial L}{\partial w_i} = \delta_i\, a_{i-1} = x \prod_{j \ne i} w_j
+    g_i = \frac{\partial \mathcal{L}}{\partial w_i} = \delta_i\, a_{i-1} = x \prod_{j \ne i} w_j
     \qquad\text{(weight gradient)}.
 
 With one weight :math:`w` everywhere, :math:`\delta_i = w^{L-i}` grows (|w| > 1) or
@@ -28,8 +28,9 @@ PRECISIONS = ("float32", "float64")
 class ScalarChain:
     """Forward activations and both gradients of one scalar chain, each of shape (L,).
 
-    ``activations[i-1]`` is :math:`a_i`, ``signals[i-1]`` is :math:`\\partial L/\\partial a_i`
-    and ``weight_grads[i-1]`` is :math:`\\partial L/\\partial w_i`, for layers i = 1..L.
+    ``activations[i-1]`` is :math:`a_i`, ``signals[i-1]`` is
+    :math:`\\partial \\mathcal{L}/\\partial a_i` and ``weight_grads[i-1]`` is
+    :math:`\\partial \\mathcal{L}/\\partial w_i`, for layers i = 1..L.
     """
 
     weights: np.ndarray
@@ -48,7 +49,8 @@ class ScalarChain:
         return np.arange(1, self.depth + 1)
 
     def updates(self, lr):
-        r"""Plain SGD step of every weight, :math:`\eta\, \partial L/\partial w_i`, shape (L,)."""
+        r"""Plain SGD step of every weight, :math:`\eta\, \partial \mathcal{L}/\partial w_i`,
+        shape (L,)."""
         return validate.positive_number(lr, "lr") * self.weight_grads
 
     def relative_updates(self, lr):
@@ -116,7 +118,7 @@ def scalar_chain_modules(depth, weight, x=1.0):
     r"""The same chain built from gradlab modules: ``Sequential`` of ``Linear(1, 1)``.
 
     Each layer's bias is set to 0 (so it does not change the forward pass) and its
-    weight to ``weight``; one ``backward`` from :math:`\partial L/\partial a_L = 1`
+    weight to ``weight``; one ``backward`` from :math:`\partial \mathcal{L}/\partial a_L = 1`
     fills every ``weight.grad``. Float64 only (the package's precision).
 
     Returns:

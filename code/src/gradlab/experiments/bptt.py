@@ -7,10 +7,10 @@ Gaussian input of standard deviation ``drive`` :math:`= d`:
 .. math::
     a_t = d\,x_t + h_{t-1} W_{rec}, \qquad h_t = f(a_t), \qquad x_t \sim N(0, I_H).
 
-With a loss on the last state only, :math:`\partial L/\partial h_k` is a product
+With a loss on the last state only, :math:`\partial \mathcal{L}/\partial h_k` is a product
 of :math:`T-k` step Jacobians :math:`\mathrm{diag}(f'(a_t))\,W_{rec}^\top`, and
 its norm changes by a roughly constant factor per step: the *slope* below is the
-least-squares fit of :math:`\log\|\partial L/\partial h_k\|` against the distance
+least-squares fit of :math:`\log\|\partial \mathcal{L}/\partial h_k\|` against the distance
 :math:`T-k` (negative: vanishing, positive: exploding; :math:`\log\rho` for a
 linear RNN).
 """
@@ -72,9 +72,9 @@ def build_rnn(W_rec, activation, drive):
 
 
 def fitted_slope(norms, fit_from=10):
-    r"""Growth of :math:`\log\|\partial L/\partial h_k\|` per step back in time.
+    r"""Growth of :math:`\log\|\partial \mathcal{L}/\partial h_k\|` per step back in time.
 
-    ``norms`` (T,) holds :math:`\|\partial L/\partial h_k\|` for k = 1..T. Fits a
+    ``norms`` (T,) holds :math:`\|\partial \mathcal{L}/\partial h_k\|` for k = 1..T. Fits a
     line to the log norms against the distance :math:`T-k`, using distances
     ``>= fit_from`` (skipping the first steps, where a non-normal :math:`W_{rec}`
     can transiently grow) and only finite, positive norms. NaN if fewer than 2 remain.
@@ -92,7 +92,7 @@ class GradientTrace:
     r"""The gradient on every hidden state for a loss on the last state only.
 
     Attributes:
-        norms: (T,) :math:`\|\partial L/\partial h_k\|` for k = 1..T (ends at 1).
+        norms: (T,) :math:`\|\partial \mathcal{L}/\partial h_k\|` for k = 1..T (ends at 1).
         slope: :func:`fitted_slope` of ``norms``, per step back in time.
         activation, radius, sigma_max, drive: the setting that produced it
             (:math:`\rho(W_{rec})`, :math:`\sigma_{\max}(W_{rec})`, input std).
@@ -115,8 +115,8 @@ def gradient_through_time(W_rec, activation="identity", steps=100, drive=0.5, se
                           fit_from=10):
     r"""Run the RNN over ``steps`` random inputs and backpropagate :math:`L = u\cdot h_T`.
 
-    ``u`` is a random unit vector, so :math:`\|\partial L/\partial h_T\| = 1`; every
-    earlier :math:`\partial L/\partial h_k` comes from BPTT alone. Overflow to inf and
+    ``u`` is a random unit vector, so :math:`\|\partial \mathcal{L}/\partial h_T\| = 1`; every
+    earlier :math:`\partial \mathcal{L}/\partial h_k` comes from BPTT alone. Overflow to inf and
     underflow to 0 are kept (no warnings), so callers can show where they happen.
     """
     steps = validate.positive_int(steps, "steps")
@@ -172,15 +172,15 @@ def gradient_terms_by_distance(model, x, grad_h):
     r"""The BPTT gradient of :math:`W_{rec}` as an explicit sum of products of Jacobians.
 
     .. math::
-        \frac{\partial L}{\partial W_{rec}} = \sum_{t=1}^{T} \sum_{k=1}^{t}
-        \Big(\frac{\partial L}{\partial h_t}\,
+        \frac{\partial \mathcal{L}}{\partial W_{rec}} = \sum_{t=1}^{T} \sum_{k=1}^{t}
+        \Big(\frac{\partial \mathcal{L}}{\partial h_t}\,
         \underbrace{J_t J_{t-1} \cdots J_{k+1}}_{t-k \text{ factors}}\Big)
         \frac{\partial^+ h_k}{\partial W_{rec}}, \qquad
         J_i = \frac{\partial h_i}{\partial h_{i-1}} = \mathrm{diag}(f'(a_i))\,W_{rec}^\top,
 
     where :math:`\partial^+ h_k/\partial W_{rec}` holds :math:`h_{k-1}` fixed and gives
     the outer product :math:`h_{k-1}^\top (g \odot f'(a_k))` for a row gradient :math:`g`.
-    ``grad_h`` (T, B, H) is the direct :math:`\partial L_t/\partial h_t`. Runs
+    ``grad_h`` (T, B, H) is the direct :math:`\partial \mathcal{L}_t/\partial h_t`. Runs
     ``model.forward(x)`` and uses ``model.step_jacobians()``; :math:`O(T^2)`, for
     small checks only.
 
@@ -203,11 +203,13 @@ def gradient_terms_by_distance(model, x, grad_h):
 
 @dataclass
 class RecallTask:
-    r"""A delayed-recall loss on an RNN: :math:`L = \frac{1}{2T}\sum_t (h_t\cdot v - y_t)^2`
-    with :math:`y_t = x_{t-\text{delay},0}` (0 for the first ``delay`` steps).
+    r"""A delayed-recall loss on an RNN,
+    :math:`\mathcal{L} = \frac{1}{2T}\sum_t (h_t\cdot v - y_t)^2`, with
+    :math:`y_t = x_{t-\text{delay},0}` (0 for the first ``delay`` steps).
 
     Attributes: ``model``; ``x`` (T, 1, H); ``readout`` v (H,); ``target`` y (T,);
-    ``grad_h`` (T, 1, H), the direct :math:`\partial L/\partial h_t` at the model's weights.
+    ``grad_h`` (T, 1, H), the direct :math:`\partial \mathcal{L}/\partial h_t` at the model's
+    weights.
     """
 
     model: rnn.RNN

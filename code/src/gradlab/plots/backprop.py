@@ -4,7 +4,7 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from ..experiments.backprop import nonfinite_report
-from .style import PALETTE, figure, log_y, note, style
+from .style import PALETTE, figure, log_y, style
 
 FORWARD = PALETTE["black"]
 BACKWARD = PALETTE["vermillion"]
@@ -19,7 +19,7 @@ _NODES = [
     ("lin2", "Linear", "op", (8.0, 0.0)),
     ("yhat", r"$\hat y$", "data", (9.6, 0.0)),
     ("loss", "MSE", "op", (11.2, 0.0)),
-    ("L", "$L$", "data", (12.8, 0.0)),
+    ("L", r"$\mathcal{L}$", "data", (12.8, 0.0)),
     ("W1", "$W_1$", "param", (1.1, 1.5)),
     ("b1", "$b_1$", "param", (2.1, 1.5)),
     ("W2", "$W_2$", "param", (7.5, 1.5)),
@@ -30,12 +30,12 @@ _FORWARD_EDGES = [("x", "lin1"), ("lin1", "z1"), ("z1", "act"), ("act", "h"), ("
                   ("lin2", "yhat"), ("yhat", "loss"), ("loss", "L"), ("W1", "lin1"),
                   ("b1", "lin1"), ("W2", "lin2"), ("b2", "lin2"), ("y", "loss")]
 # Backward edges: (from, to, label); each carries dL/d(to).
-_BACKWARD_EDGES = [("L", "yhat", r"$\partial L/\partial \hat y$"),
-                   ("yhat", "h", r"$\partial L/\partial h$"),
-                   ("h", "z1", r"$\partial L/\partial z_1$"),
-                   ("z1", "x", r"$\partial L/\partial x$"),
-                   ("lin1", "W1", r"$\partial L/\partial W_1$"),
-                   ("lin2", "W2", r"$\partial L/\partial W_2$")]
+_BACKWARD_EDGES = [("L", "yhat", r"$\partial \mathcal{L}/\partial \hat y$"),
+                   ("yhat", "h", r"$\partial \mathcal{L}/\partial h$"),
+                   ("h", "z1", r"$\partial \mathcal{L}/\partial z_1$"),
+                   ("z1", "x", r"$\partial \mathcal{L}/\partial x$"),
+                   ("lin1", "W1", r"$\partial \mathcal{L}/\partial W_1$"),
+                   ("lin2", "W2", r"$\partial \mathcal{L}/\partial W_2$")]
 _RADIUS = 0.42
 
 
@@ -96,8 +96,10 @@ class ChainView:
     named in the note instead.
     """
 
-    SERIES = (("signals", r"signal $|\partial L/\partial a_i|$"),
-              ("weight_grads", r"weight gradient $|\partial L/\partial w_i|$"))
+    SERIES = (("signals", r"signal $|\partial \mathcal{L}/\partial a_i|$"),
+              ("weight_grads", r"weight gradient $|\partial \mathcal{L}/\partial w_i|$"))
+
+    MESSAGE_LINES = 3  # at most one message each for activations, signals and weight gradients
 
     def __init__(self, ax):
         self.ax = ax
@@ -105,10 +107,16 @@ class ChainView:
                       for i, (_, label) in enumerate(self.SERIES)]
         log_y(ax, "gradient magnitude")
         ax.set_xlabel("layer i (1 = input side)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
-        self.message = note(ax, "")
-        self.message.set_fontsize(9)
-        self.message.set_visible(False)
+        legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
+        # Under the legend, outside the axes, so it never hides a curve; always as many lines
+        # high, so the axes keep their size whether or not something overflowed.
+        self.message = ax.annotate("", (0.5, 0.0), xycoords=legend, xytext=(0, -2),
+                                   textcoords="offset points", ha="center", va="top",
+                                   fontsize=9, color=PALETTE["vermillion"])
+        self._show([])
+
+    def _show(self, messages):
+        self.message.set_text("\n".join(messages + [" "] * (self.MESSAGE_LINES - len(messages))))
 
     def update(self, chain):
         """Show ``chain`` (a ``ScalarChain``); returns the list of overflow messages."""
@@ -122,8 +130,7 @@ class ChainView:
         self.ax.set_xlim(0.5, chain.depth + 0.5)
         self.ax.set_ylim(*_decade_limits(np.concatenate(shown)))
         messages = nonfinite_report(chain)
-        self.message.set_text("\n".join(messages))
-        self.message.set_visible(bool(messages))
+        self._show(messages)
         return messages
 
 
@@ -149,7 +156,7 @@ def plot_weight_comparison(chains, axes=None):
     """
     if axes is None:
         _, axes = figure(ncols=2, width=8.0, height=3.4, sharey=True)
-    titles = (r"signal $|\partial L/\partial a_i|$", r"weight gradient $|\partial L/\partial w_i|$")
+    titles = (r"signal $|\partial \mathcal{L}/\partial a_i|$", r"weight gradient $|\partial \mathcal{L}/\partial w_i|$")
     for ax, attribute, title in zip(axes, ("signals", "weight_grads"), titles):
         for i, chain in enumerate(chains):
             ax.plot(chain.layers, np.abs(getattr(chain, attribute)),
@@ -158,7 +165,9 @@ def plot_weight_comparison(chains, axes=None):
         ax.set_xlabel("layer i (1 = input side)")
         ax.set_xticks(chains[0].layers)
     log_y(axes[0], "magnitude")
-    axes[1].legend(loc="center right")
+    # One legend for both panels, under them: inside, it would cover the w = 1 line.
+    axes[0].figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+                          ncols=len(chains))
     return axes
 
 

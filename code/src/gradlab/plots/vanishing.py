@@ -139,7 +139,7 @@ def plot_monitor(histories, axes=None):
     diagnosis), and the update-to-weight ratio per step; all log scale.
     """
     if axes is None:
-        _, axes = figure(nrows=3, width=7.2, height=7.0, sharex=True)
+        _, axes = figure(nrows=3, width=7.2, height=6.0, sharex=True)
     labels = list(histories)
     for i, label in enumerate(labels):
         h = histories[label]
@@ -169,20 +169,35 @@ def plot_monitor(histories, axes=None):
 
 
 def plot_test_mse(results, ax=None):
-    """Horizontal bars of test MSE (original target units, log scale); NaN shown as text."""
+    """Test MSE over seeds, one row per run (original target units, log scale).
+
+    ``results`` maps a label to the test MSEs of its seeds (NaN where a seed diverged).
+    Each seed is a dot, the box spans the quartiles with the median as a bar, and the
+    number of diverged seeds is written on the right.
+    """
     if ax is None:
-        _, ax = figure(width=6.4, height=0.5 * len(results) + 1.0)
+        _, ax = figure(width=6.4, height=0.55 * len(results) + 1.2)
     labels = list(results)
-    values = np.array([results[k] for k in labels], dtype=np.float64)
-    y = np.arange(len(labels))
-    ax.barh(y, np.where(np.isfinite(values), values, 0.0), color=PALETTE["sky"],
-            edgecolor=PALETTE["black"])
-    for yi, v in zip(y, values):
-        ax.annotate(f"{v:.3g}" if np.isfinite(v) else "diverged (NaN)", (1, yi),
-                    xycoords=("axes fraction", "data"), xytext=(-4, 0),
-                    textcoords="offset points", ha="right", va="center", fontsize=9)
-    ax.set_yticks(y, labels)
-    ax.invert_yaxis()
+    for y, label in enumerate(labels):
+        values = np.asarray(results[label], dtype=np.float64).ravel()
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            spread = (np.arange(finite.size) % 9 - 4) * 0.05   # fixed offsets, no randomness
+            ax.plot(finite, y + spread, linestyle="none", marker=".", markersize=4,
+                    color=PALETTE["blue"])
+            q1, median, q3 = np.percentile(finite, [25, 50, 75])
+            ax.add_patch(mpl.patches.Rectangle((q1, y - 0.3), q3 - q1, 0.6, fill=False,
+                                               edgecolor=PALETTE["black"], linewidth=1.2))
+            ax.plot([median, median], [y - 0.3, y + 0.3], color=PALETTE["vermillion"],
+                    linewidth=2.5, linestyle="-", marker="none")
+        lost = values.size - finite.size
+        if lost:
+            ax.annotate(f"{lost} of {values.size} diverged", (1, y),
+                        xycoords=("axes fraction", "data"), xytext=(-4, 0),
+                        textcoords="offset points", ha="right", va="center",
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+    ax.set_yticks(np.arange(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xscale("log")
     ax.set_xlabel("test MSE, original target units (log scale)")
     ax.grid(axis="y", visible=False)
