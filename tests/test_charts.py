@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from gradlab import charts, mystnb_vega
-from gradlab.widgets import backprop as backprop_widgets
-from gradlab.widgets import backprop_chart, clipping_chart
+from gradlab.widgets import clipping_chart
 
 
 def small_chart(**properties):
@@ -142,13 +141,3 @@ def test_the_plugin_leaves_other_outputs_to_myst_nb():
     assert handle(None, FakeMime("text/plain", "x"), False) is None
     assert handle(None, FakeMime(charts.VEGALITE_MIME, {}), True) is None
 
-
-def test_scalar_chain_chart_has_the_explorers_controls():
-    spec = charts.spec(backprop_chart.chart(depth=40, weight=0.5, precision="float64"))
-    params = {param["name"]: param for param in spec["params"]}
-    assert {name: params[name]["value"] for name in params} == {
-        "L": 40, "w": 0.5, "precision": "float64"}
-    assert params["w"]["bind"]["options"] == list(backprop_widgets.WEIGHTS)
-    assert "datasets" not in spec  # closed forms over a sequence of layers: no table
-    with pytest.raises(ValueError, match="weight one of"):
-        backprop_chart.chart(weight=0.3)
