@@ -10,8 +10,8 @@ loads Vega from a CDN, is never used.
 A spec is stored in the committed notebook, and strict nbval compares it across machines, so
 it must be the same everywhere: every param and chart is named (Altair would number them),
 data are rounded in Python (``table``) and stored once (Altair moves ``alt.InlineData`` into
-the top-level ``datasets``, named by a hash of its content), and the ``$schema`` URL goes (its patch version is Altair's, and
-JupyterLab warns when it is newer than its own Vega-Lite).
+the top-level ``datasets``, named by a hash of its content), and the ``$schema`` URL goes
+(its patch version is Altair's, and JupyterLab warns when it is newer than its own Vega-Lite).
 
 The figure style is ``plots.style``'s: the Okabe-Ito colours, each series with its own
 stroke dash and marker shape (``series``), type readable at 1280 px and on a phone, log axes
@@ -103,6 +103,33 @@ def _number(value, digits):
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return repr(significant(float(value), digits))
+
+
+def packed_log10(values, decimals):
+    """``log10(values)`` at ``decimals`` decimals as one space-separated text field.
+
+    A curve of a table kept as one field of one row (``unpack`` splits it in the browser) costs
+    about ``decimals + 4`` bytes a point. Zero, inf and NaN become ``NaN`` (a gap on the axis).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(np.abs(np.asarray(values, dtype=np.float64)))
+    return " ".join(f"{round(v, decimals) + 0.0:.{decimals}f}" if np.isfinite(v) else "NaN"
+                    for v in logs)  # + 0.0: never "-0.0"
+
+
+def with_positions(chart, key, grid, positions, field):
+    """``chart`` with the text field ``field``: the x positions (``positions(value)``, integers)
+    of the packed curves of a row, looked up by the row's ``key`` among ``grid``'s values."""
+    shared = table({key: list(grid), field: [" ".join(map(str, positions(value)))
+                                            for value in grid]})
+    return chart.transform_lookup(lookup=key, from_=alt.LookupData(shared, key, [field]))
+
+
+def unpack(chart, fields):
+    """``chart`` with its packed text ``fields`` split, one row per entry, read as numbers."""
+    return (chart.transform_calculate(**{f: f"split(datum.{f}, ' ')" for f in fields})
+            .transform_flatten(list(fields))
+            .transform_calculate(**{f: f"toNumber(datum.{f})" for f in fields}))
 
 
 def series(field, names, title=None):

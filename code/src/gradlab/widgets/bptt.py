@@ -77,16 +77,13 @@ def chart_table():
             for activation in ACTIVATIONS:
                 for drive in CHART_DRIVES if activation == "tanh" else (0.0,):
                     trace, message = explorer_trace(steps, radius, activation, drive)
-                    with np.errstate(divide="ignore"):
-                        shown = np.log10(trace.norms[keep])
                     rows["T"].append(steps)
                     rows["rho"].append(radius)
                     rows["activation"].append(activation)
                     rows["drive"].append(drive)
                     rows["slope"].append(trace.slope)
                     rows["note"].append(message or "")
-                    rows["log_norm"].append(" ".join(  # + 0.0: no "-0.00"
-                        f"{round(v, 2) + 0.0:.2f}" if np.isfinite(v) else "NaN" for v in shown))
+                    rows["log_norm"].append(charts.packed_log10(trace.norms[keep], 2))
     return rows
 
 
@@ -106,19 +103,15 @@ def chart(steps=100, radius=1.1, activation="tanh", drive=0.5):
         alt.param(name="drive", value=drive,
                   bind=alt.binding_select(options=list(CHART_DRIVES), name="input std ")),
     ]
-    steps_table = charts.table({"T": list(CHART_STEPS), "k": [
-        " ".join(map(str, chart_steps(t))) for t in CHART_STEPS]})
     run = (
         alt.Chart(charts.table(chart_table()))
         .transform_filter("datum.T == T && abs(datum.rho - rho) < 1e-6 && datum.activation == "
                           "activation && (activation == 'identity' || datum.drive == drive)")
     )
     series = (
-        run.transform_lookup(lookup="T", from_=alt.LookupData(steps_table, "T", ["k"]))
-        .transform_calculate(k="split(datum.k, ' ')", log_norm="split(datum.log_norm, ' ')")
-        .transform_flatten(["k", "log_norm"])
-        .transform_calculate(k="toNumber(datum.k)", BPTT="toNumber(datum.log_norm)",
-                             reference="(T - toNumber(datum.k)) * log(rho) / LN10")
+        charts.unpack(charts.with_positions(run, "T", CHART_STEPS, chart_steps, "k"),
+                      ["k", "log_norm"])
+        .transform_calculate(BPTT="datum.log_norm", reference="(T - datum.k) * log(rho) / LN10")
         .transform_fold(["BPTT", "reference"], as_=["series", "value"])
         .transform_calculate(series="datum.series == 'BPTT' ? 'BPTT, ' + activation + ' (slope '"
                                     " + format(datum.slope, '+.3f') + ' per step)' : "
