@@ -49,6 +49,7 @@ student: $(INSTALLED)
 ## Unit tests, then strict nbval over every chapter notebook under two OpenBLAS kernels,
 ## each with one thread and with two (tests/notebook_configs.py says which it used).
 test: $(INSTALLED)
+	bash tools/install_bubblewrap.sh  # the grader's tests run submissions in its sandbox
 	$(BIN)/python -m pytest tests -n 2
 	$(if $(NOTEBOOKS),$(BIN)/python tests/notebook_configs.py $(NOTEBOOKS))
 

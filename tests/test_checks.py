@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from gradlab import checks
+from gradlab import checks, exercises
 from gradlab.checks import FAIL, NOT_ATTEMPTED, OPEN, PASS, evaluate
 
 
@@ -204,7 +204,7 @@ def test_sweep_answers_are_validated():
 
 
 def test_sweep_reference_is_u_shaped_for_global_norm():
-    medians = checks.exercises.ch5.sweep_medians()["global norm"]
+    medians = exercises.ch5.sweep_medians()["global norm"]
     best = int(np.argmin(medians))
     assert 0 < best < len(medians) - 1
 
@@ -227,34 +227,40 @@ def test_open_question_shows_rubric_only_after_real_text():
     assert "diagnosis" not in checks.scored_names()
 
 
-def test_check_hint_and_solution_print(capsys, monkeypatch):
+def test_check_hint_and_solution_print(capsys):
     checks.check("depth_w3", 81)
     checks.hint("depth_w3")
     checks.solution("depth_w3")
     checks.solution("clip_by_value")  # never shown
-    monkeypatch.setenv("GRADLAB_SOLUTIONS", "off")
-    checks.solution("depth_w3")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("✓ Correct")
     assert lines[1].startswith("Hint:")
     assert lines[2].startswith("Solution:")
-    assert "not shown" in lines[3] and "not shown" in lines[4]
+    assert "not shown" in lines[3]
 
 
-def test_registry_rejects_duplicates_and_unknown_names():
-    with pytest.raises(ValueError, match="already registered"):
-        checks.register(checks.REGISTRY["depth_w3"])
+def test_unknown_names_are_refused():
     with pytest.raises(KeyError, match="no exercise called"):
         evaluate("no_such_exercise", 1)
 
 
-def test_other_chapters_can_register_exercises():
-    exercise = checks.Exercise("test_ch1_example", checks.number_judge(2.0), "hint", "2",
-                               chapter=1)
-    checks.register(exercise)
-    try:
-        assert evaluate("test_ch1_example", 2).passed
-        assert "test_ch1_example" in checks.scored_names(1)
-        assert "test_ch1_example" not in checks.scored_names(5)
-    finally:
-        del checks.REGISTRY["test_ch1_example"]
+def test_answers_too_large_or_deep_for_plain_data_fail_that_exercise_only():
+    nested = []
+    for _ in range(100):
+        nested = [nested]
+    assert "plain data" in evaluate("clip_34", nested).message
+    assert "infinite" in evaluate("depth_w3", 3**5000).message
+    assert evaluate("depth_w3", 81).passed
+
+
+def test_lambdas_helpers_closures_and_aliases_pass():
+    import numpy as npy
+
+    def helper(g, c):
+        return npy.minimum(npy.maximum(g, -c), c)
+
+    def make(limit_of):
+        return lambda g, c: helper(g, limit_of(c))
+
+    assert evaluate("clip_by_value", lambda g, c: npy.clip(g, -c, c)).passed
+    assert evaluate("clip_by_value", make(lambda c: c)).passed

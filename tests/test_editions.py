@@ -139,3 +139,15 @@ def test_normalise_drops_timings_widget_state_and_the_patch_version_only():
     other = nbformat.from_dict(nb)
     other.cells[0].outputs[0].data[editions.WIDGET_VIEW]["model_id"] = "f" * 32  # another run
     assert editions.normalise(other) == nb
+
+
+def test_normalise_joins_a_stream_split_by_the_kernel_flushing():
+    cell = nbformat.v4.new_code_cell("print('a'); print('b')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warn\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="c\n")]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    editions.normalise(nb)
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
+        ("stdout", "a\nb\n"), ("stderr", "warn\n"), ("stdout", "c\n")]

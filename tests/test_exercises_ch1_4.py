@@ -5,7 +5,8 @@ import pytest
 
 from gradlab import checks
 from gradlab.checks import FAIL, NOT_ATTEMPTED, OPEN, PASS, evaluate
-from gradlab.exercises import ch1, ch2, ch3, ch4
+from gradlab import exercises, judging
+from gradlab.exercises import ch1, ch2, ch3, ch4, ch4x
 
 # Right answers, worked out the way a student would (by hand or with the package).
 RIGHT = {
@@ -36,7 +37,7 @@ RIGHT = {
     "ch4_box_shares": lambda: list(ch4.small_box()),
     "ch4x_travel_bound": 160,
     "ch4x_classic_lr": 0.03,
-    "ch4x_norm_stats": lambda: ch4.early_norm_stats().tolist(),
+    "ch4x_norm_stats": lambda: ch4x.early_norm_stats().tolist(),
 }
 
 # (typical wrong answer, words its message must contain)
@@ -68,7 +69,7 @@ WRONG = {
     "ch4_box_shares": (lambda: (100 * ch4.small_box()).tolist(), "not percentages"),
     "ch4x_travel_bound": (16, "1 / (1 - mu)"),
     "ch4x_classic_lr": (300, "smaller"),
-    "ch4x_norm_stats": (lambda: (ch4.early_norm_stats() * [1, 1, 100]).tolist(), "fraction"),
+    "ch4x_norm_stats": (lambda: (ch4x.early_norm_stats() * [1, 1, 100]).tolist(), "fraction"),
 }
 
 OPEN_QUESTIONS = ("ch3_rho_sigma",)
@@ -85,14 +86,17 @@ def value(answer):
 
 
 def chapter_names():
-    return {n for c in (1, 2, 3, 4) for n, e in checks.REGISTRY.items() if e.chapter == c}
+    return {e.name for m in (ch1, ch2, ch3, ch4, ch4x) for e in m.EXERCISES}
 
 
 def test_every_exercise_of_chapters_1_to_4_is_covered():
     assert set(RIGHT) == set(WRONG) == set(checks.scored_names(1) + checks.scored_names(2)
                                            + checks.scored_names(3) + checks.scored_names(4))
     assert chapter_names() == set(RIGHT) | set(OPEN_QUESTIONS)
-    assert all(n.startswith(f"ch{checks.get(n).chapter}") for n in chapter_names())
+    for module in (ch1, ch2, ch3, ch4, ch4x):  # one module per notebook, named after it
+        short = module.__name__.rsplit(".", 1)[-1]
+        assert all(e.name.startswith(short + "_") for e in module.EXERCISES)
+        assert exercises.find_module(module.NOTEBOOK.removesuffix(".ipynb")) is module
 
 
 @pytest.mark.parametrize("name", sorted(RIGHT))
@@ -192,8 +196,8 @@ def test_interval_and_windows_messages_use_the_package():
 
 
 def test_whole_number_and_choice_helpers():
-    assert checks.whole_number_judge(3, "a count")(3.0).passed
-    assert checks.choice_judge((1.0, 2.0), 2.0)(2.0).passed
+    assert judging.whole_number_judge(3, "a count")(3.0).passed
+    assert judging.choice_judge((1.0, 2.0), 2.0)(2.0).passed
     assert ch1.first_overwriting_depth(2.0, 0.1) == 6  # 0.1 * 2**(L-2) > 1 first at L = 6
     assert ch1.first_overwriting_depth(4.0, 0.1) == 4  # 0.1 * 4**(L-1) / 4 > 1 first at L = 4
 

@@ -44,8 +44,11 @@ def test_two_sums_of_the_same_numbers_agree_once_rounded():
 
 def test_number_is_text_with_the_stated_digits():
     assert report.number(456.153182875463, 4) == "456.2"
-    assert report.number(1.23e-7, 2) == "1.2e-07"
+    assert report.number(1.23e-7, 2) == "1.2e-7"
     assert report.number(12, 2) == "12"
+    assert report.number(141.3, 2) == "140" and report.number(0.000123, 2) == "0.00012"
+    assert report.number(3.2e153, 2) == "3.2e153" and report.number(2.5e6, 3) == "2.50e6"
+    assert report.number(0.0, 3) == "0" and report.number(math.inf, 3) == "inf"
 
 
 def test_below_states_the_bound_and_refuses_a_value_that_breaks_it():

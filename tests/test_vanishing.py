@@ -1,5 +1,6 @@
 """Chapter 2: deep MLPs at initialisation, singular-value bounds, monitoring, the explorer."""
 
+import io
 import re
 
 import numpy as np
@@ -79,6 +80,13 @@ def test_failures_name_the_layer():
     assert lost[-1] == "gradient lost (forward pass overflowed) at layer 1"
 
 
+def test_huge_finite_values_do_not_read_as_overflow():
+    """ReLU with N(0, 1) weights at depth 300 peaks near 1e270: finite, so no failure."""
+    p = deep_mlp.profile(depth=300, width=128, init="normal", activation="relu")
+    assert np.all(np.isfinite(p.activation_scale)) and np.all(np.isfinite(p.gradient_norm))
+    assert p.activation_scale[-1] > 1e250 and deep_mlp.failures(p) == []
+
+
 def test_real_overflow_is_reported():
     p = deep_mlp.profile(depth=300, width=128, init="normal", activation="identity")
     messages = deep_mlp.failures(p)
@@ -136,10 +144,12 @@ def test_static_figures_draw_their_data():
     assert axes.shape == (2, 2) and len(axes[1][1].get_lines()) == 4   # 3 inits + the line at 1
     ax = plots.plot_jacobian_bounds(deep_mlp.jacobian_bounds(depth=4, width=8))
     assert len(ax.get_lines()) == 4
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "measured ratio" in legend and any("J_l" in t for t in legend)   # the text's names
 
 
 def test_divergence_trace_marks_the_failure():
-    ax = plots.plot_divergence_trace(_diverged_history(), quoted=[1.0, 9.0, np.inf])
+    ax = plots.plot_divergence_trace(_diverged_history())
     texts = [t.get_text() for t in ax.texts]
     assert any("gradient norm became inf" in t and "step 2" in t for t in texts)
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata()[:2], [1.0, 10.0])
@@ -193,6 +203,13 @@ def test_explorer_survives_every_extreme():
     depth.value, init.value, activation.value = depth.max, "normal", "identity"
     notes = " ".join(t.get_text() for t in w.view.notes if t.get_visible())
     assert re.search(r"gradient overflowed\s+to inf at layer \d+", notes)
+
+
+def test_explorer_draws_values_next_to_the_float64_limit():
+    """Identity, N(0, 1), depth 300 reaches ~1e306 before overflowing: the PNG still renders."""
+    view = plots.ProfileView(deep_mlp.profile(300, 128, "normal", "identity"))
+    assert view.axes[0].get_ylim()[1] > 1e305
+    view.fig.savefig(io.BytesIO(), format="png")     # raised OverflowError on an inf tick
 
 
 def test_twin_update_changes_the_artists_and_renders_frames(website):

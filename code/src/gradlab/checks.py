@@ -1,121 +1,57 @@
-"""Answer checks for the exercises: ``check(name, answer)``, ``hint(name)``, ``solution(name)``.
+"""Answer checks in the notebooks: ``check(name, answer)``, ``hint(name)``, ``solution(name)``.
 
-Every exercise lives in a registry under a short name, which is also the name of
-the variable (or function) that holds the student's answer in the notebook::
+Every exercise has a short name, which is also the name of the variable (or function)
+that holds the student's answer in the notebook::
 
     depth_w3 = ...            # the placeholder: "not attempted yet"
     check("depth_w3", depth_w3)
 
-A check never raises on a student's answer and never prints the expected value.
-It says *what* is wrong: a list where a number was expected, NaN, a wrong shape,
-a clipped vector whose norm is above the threshold, a function that changed its
-input. Numbers are compared as plain floats after a strict conversion, so an
-object whose ``__eq__`` always says True gets nowhere. Function answers are run
-on seeded random inputs and compared with the package (itself tested against
-finite differences) and with properties (clipping keeps the direction and bounds
-the norm). Open questions are not scored: a text answer is answered with a rubric.
-
-Chapters add their own exercises with ``register(Exercise(...))``.
-The instructor hides every solution with the environment variable
-``GRADLAB_SOLUTIONS=off``; some exercises never show theirs (``show_solution=False``).
+``check`` turns the answer into plain data (``gradlab.plain``) and judges that, as the
+grader does outside its sandbox; a function answer is first called on the exercise's
+inputs (``gradlab.harness``) in a child process with a time limit, here on fixed seeded
+inputs so the feedback is reproducible, in the grader on fresh ones. It never raises on
+an answer and never prints the expected value. Open questions are not scored: a text
+answer is answered with a rubric. Solutions are part of the open package; some
+exercises do not print theirs (``show_solution=False``), but a student can read them in
+the source.
 """
-
-import numbers
-import os
-from dataclasses import dataclass
 
 import numpy as np
 
-PASS, FAIL, NOT_ATTEMPTED, OPEN = "pass", "fail", "not attempted", "open"
-_SYMBOL = {PASS: "✓ Correct", FAIL: "✗ Not yet", NOT_ATTEMPTED: "… Not attempted yet",
-           OPEN: "✎ Answer noted"}
+from . import exercises, harness, judging, plain
+from .judging import FAIL, NOT_ATTEMPTED, OPEN, PASS  # noqa: F401  (the statuses, for callers)
 
-
-@dataclass(frozen=True)
-class Result:
-    """The outcome of one check: a status (pass, fail, not attempted, open) and a message."""
-
-    status: str
-    message: str
-
-    @property
-    def passed(self):
-        return self.status == PASS
-
-    def __str__(self):
-        return f"{_SYMBOL[self.status]}: {self.message}"
-
-
-def passed(message="well done."):
-    return Result(PASS, message)
-
-
-def failed(message):
-    return Result(FAIL, message)
-
-
-class Wrong(Exception):
-    """Raised inside a judge to stop at the first problem found; becomes a FAIL result."""
-
-
-class NotAttempted(Exception):
-    """Raised inside a judge when the answer is still a placeholder."""
-
-
-@dataclass
-class Exercise:
-    """One checkable question.
-
-    ``judge(answer)`` returns a ``Result`` or raises ``Wrong``/``NotAttempted``;
-    it is only called once the answer is known not to be the ``...`` placeholder.
-    ``scored=False`` marks an open question (rubric, no score).
-    """
-
-    name: str
-    judge: object
-    hint: str
-    solution: str
-    chapter: int = 5
-    show_solution: bool = True
-    scored: bool = True
-
-
-REGISTRY = {}
-
-
-def register(exercise, replace=False):
-    """Add an exercise to the registry (``replace=True`` to redefine an existing name)."""
-    if exercise.name in REGISTRY and not replace:
-        raise ValueError(f"an exercise named {exercise.name!r} is already registered")
-    REGISTRY[exercise.name] = exercise
-    return exercise
+NOTEBOOK_SEED = 2024  # the inputs of a function exercise in the notebook; the grader draws new
+CALL_SECONDS = 10  # for all the calls of one function answer, in a child process
+REGISTRY = exercises.ALL
 
 
 def get(name):
-    """The registered exercise called ``name``, or a KeyError listing the known names."""
+    """The exercise called ``name``, or a KeyError listing the known names."""
     if name not in REGISTRY:
         raise KeyError(f"no exercise called {name!r}; known exercises: {', '.join(REGISTRY)}")
     return REGISTRY[name]
 
 
 def scored_names(chapter=None):
-    """Names of the scored exercises, in registration order (optionally of one chapter)."""
-    return [n for n, e in REGISTRY.items() if e.scored and chapter in (None, e.chapter)]
+    """Names of the scored exercises, in course order (optionally of one chapter)."""
+    return [e.name for m in exercises.MODULES if chapter in (None, m.CHAPTER)
+            for e in exercises.scored(m)]
 
 
 def evaluate(name, answer):
-    """Judge ``answer`` and return a ``Result``; never raises because of the answer."""
+    """Judge ``answer`` the way the grader does and return a ``Result``; never raises."""
     exercise = get(name)
-    if answer is Ellipsis:
-        return Result(NOT_ATTEMPTED, "replace the `...` placeholder with your answer.")
     try:
-        return exercise.judge(answer)
-    except NotAttempted as reason:
-        return Result(NOT_ATTEMPTED, str(reason))
-    except Wrong as reason:
-        return failed(str(reason))
-    except Exception as error:  # a trick object may raise anything from its dunder methods
-        return failed(f"your answer could not be checked ({type(error).__name__}: {error}).")
+        if exercise.calls is None:
+            return judging.verdict(exercise, plain.decode(plain.encode(answer)))
+        cases = exercise.calls(np.random.default_rng(NOTEBOOK_SEED))
+        args = [case.args for case in cases]
+        text = harness.in_child(lambda: harness.call_all(answer, args), CALL_SECONDS)
+        return judging.verdict(exercise, harness.read_calls(plain.parse(text), len(cases)),
+                               cases)
+    except plain.Unreadable as reason:
+        return judging.failed(f"your answer could not be read as plain data: {reason}.")
 
 
 def check(name, answer):
@@ -128,234 +64,10 @@ def hint(name):
     print(f"Hint: {get(name).hint}")
 
 
-def solutions_allowed():
-    return os.environ.get("GRADLAB_SOLUTIONS", "on").lower() not in ("off", "0", "no", "false")
-
-
 def solution(name):
-    """Print the solution of exercise ``name`` if the instructor allows it."""
+    """Print the solution of exercise ``name``, unless the exercise keeps it for the grader."""
     exercise = get(name)
-    if exercise.show_solution and solutions_allowed():
+    if exercise.show_solution:
         print(f"Solution: {exercise.solution}")
     else:
         print("The solution of this exercise is not shown here: ask your instructor.")
-
-
-# --- strict conversions: a student's object becomes plain floats or a clear message ---
-
-def _describe(value):
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)} item(s)"
-    if isinstance(value, str):
-        return "text"
-    if value is None:
-        return "None"
-    return f"an object of type {type(value).__name__}"
-
-
-def _finite(value, what):
-    array = np.asarray(value, dtype=np.float64)
-    if np.isnan(array).any():
-        raise Wrong(f"{what} contains NaN.")
-    if np.isinf(array).any():
-        raise Wrong(f"{what} contains an infinite value.")
-
-
-def as_number(answer, what="your answer"):
-    """``answer`` as a finite float; ``Wrong`` for a list, text, a bool, NaN, inf, an object."""
-    if answer is None:
-        raise Wrong(f"{what} is None: did you forget to assign or return a value?")
-    if isinstance(answer, (bool, np.bool_)):
-        raise Wrong(f"{what} is {answer}, a truth value; a number is expected.")
-    if isinstance(answer, np.ndarray) and answer.ndim == 0 and answer.dtype.kind in "iuf":
-        answer = answer.item()
-    if not isinstance(answer, numbers.Real):
-        raise Wrong(f"a single number is expected, but {what} is {_describe(answer)}.")
-    value = float(answer)
-    _finite(value, what)
-    return value
-
-
-def _is_real_entry(entry):
-    return isinstance(entry, numbers.Real) and not isinstance(entry, (bool, np.bool_))
-
-
-def as_array(answer, shape, what="your answer"):
-    """``answer`` as a finite float array of the given shape, or ``Wrong`` saying why not."""
-    if answer is None:
-        raise Wrong(f"{what} is None: did you forget to assign or return a value?")
-    if isinstance(answer, np.ndarray):
-        if answer.dtype.kind not in "iuf":
-            raise Wrong(f"{what} is an array of {answer.dtype} entries; numbers are expected.")
-        array = answer.astype(np.float64)
-    elif isinstance(answer, (list, tuple)):
-        flat = _flatten(answer)
-        if not all(_is_real_entry(e) for e in flat):
-            bad = next(e for e in flat if not _is_real_entry(e))
-            raise Wrong(f"{what} holds {_describe(bad)} where a number is expected.")
-        try:
-            array = np.array(answer, dtype=np.float64)
-        except ValueError:
-            raise Wrong(f"{what} is ragged: its rows have different lengths.") from None
-    else:
-        raise Wrong(f"an array of shape {shape} is expected, but {what} is {_describe(answer)}.")
-    if array.shape != tuple(shape):
-        raise Wrong(f"{what} has shape {array.shape}; shape {tuple(shape)} is expected.")
-    _finite(array, what)
-    return array
-
-
-def _flatten(items):
-    flat = []
-    for item in items:
-        if isinstance(item, (list, tuple)):
-            flat.extend(_flatten(item))
-        elif isinstance(item, np.ndarray) and item.dtype.kind in "iuf":
-            flat.extend(item.ravel().tolist())
-        else:
-            flat.append(item)
-    return flat
-
-
-def close(a, b, rtol, atol=0.0):
-    return bool(np.all(np.abs(np.asarray(a) - np.asarray(b)) <= atol + rtol * np.abs(b)))
-
-
-# --- judges for the common kinds of question ---
-
-def number_judge(expected, rtol=1e-6, atol=0.0, mistakes=(), explain="not the right value."):
-    """A judge for a numeric answer; ``mistakes`` pairs a known wrong value with a message."""
-
-    def judge(answer):
-        value = as_number(answer)
-        if close(value, expected, rtol, atol):
-            return passed()
-        for wrong_value, message in mistakes:
-            if close(value, wrong_value, rtol, atol):
-                raise Wrong(message)
-        raise Wrong(f"{explain} (Compared with a relative tolerance of {rtol:g}.)")
-
-    return judge
-
-
-def whole_number_judge(expected, what="a count", mistakes=()):
-    """``number_judge`` for a whole number: a fractional answer gets its own message."""
-    exact = number_judge(expected, rtol=0.0, atol=1e-9, mistakes=mistakes)
-
-    def judge(answer):
-        value = as_number(answer)
-        if value != round(value):
-            raise Wrong(f"{value:g} is not a whole number; {what} is expected.")
-        return exact(value)
-
-    return judge
-
-
-def choice_judge(choices, expected, mistakes=(), rtol=1e-9):
-    """A judge for an answer that must be one of ``choices`` (numbers): then the right one."""
-
-    def judge(answer):
-        value = as_number(answer)
-        if not any(close(value, c, rtol) for c in choices):
-            listed = ", ".join(f"{c:g}" for c in choices)
-            raise Wrong(f"{value:g} is not one of the values to choose from ({listed}).")
-        if close(value, expected, rtol):
-            return passed()
-        for wrong_value, message in mistakes:
-            if close(value, wrong_value, rtol):
-                raise Wrong(message)
-        raise Wrong("that is not the right choice yet.")
-
-    return judge
-
-
-def vector_judge(expected, rtol=1e-5, atol=1e-9, properties=None, mistakes=()):
-    """A judge for an array answer: shape, finiteness, ``properties`` messages, then values."""
-    expected = np.asarray(expected, dtype=np.float64)
-
-    def judge(answer):
-        array = as_array(answer, expected.shape)
-        if close(array, expected, rtol, atol):
-            return passed()
-        for wrong_value, message in mistakes:
-            if close(array, wrong_value, rtol, atol):
-                raise Wrong(message)
-        if properties is not None:
-            properties(array)
-        raise Wrong("the entries are not right yet.")
-
-    return judge
-
-
-def open_judge(rubric, min_words=15):
-    """A judge for an open question: no score, the rubric once a real text is given."""
-
-    def judge(answer):
-        if not isinstance(answer, str):
-            raise Wrong(f"a text answer (a string) is expected, but your answer is "
-                        f"{_describe(answer)}.")
-        words = len(answer.split())
-        if words == 0:
-            raise NotAttempted("write your answer in the string.")
-        if words < min_words:
-            raise Wrong(f"your answer has {words} word(s); explain in a few sentences "
-                        f"(at least {min_words} words) before you see the rubric.")
-        points = "\n".join(f"  - {point}" for point in rubric)
-        return Result(OPEN, "this question is not scored. Compare your answer with the "
-                            f"rubric:\n{points}")
-
-    return judge
-
-
-def call_student(function, *args):
-    """Call ``function`` on copies of ``args``; ``Wrong`` if it fails or changes its input.
-
-    A stub that raises ``NotImplementedError`` or returns ``None``/``...`` counts as
-    not attempted.
-    """
-    if not callable(function):
-        raise Wrong(f"a function is expected, but your answer is {_describe(function)}.")
-    copies = [_copy(a) for a in args]
-    try:
-        output = function(*copies)
-    except NotImplementedError:
-        raise NotAttempted("your function still raises NotImplementedError.") from None
-    except Exception as error:
-        raise Wrong(f"your function raised {type(error).__name__}: {error}") from None
-    if output is None or output is Ellipsis:
-        raise NotAttempted("your function returns nothing yet (add a `return`).")
-    for original, after in zip(args, copies):
-        if not _same(original, after):
-            raise Wrong("your function changed its input array(s); leave the inputs alone "
-                        "and return new arrays.")
-    return output
-
-
-def _copy(value):
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def _same(a, b):
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, np.ndarray):
-        return (isinstance(b, np.ndarray) and a.shape == b.shape
-                and np.array_equal(a, b, equal_nan=True))
-    return a is b or a == b
-
-
-def as_tuple(output, length, names):
-    """``output`` as a tuple of ``length`` items, or ``Wrong`` naming what was expected."""
-    if not isinstance(output, (tuple, list)) or len(output) != length:
-        raise Wrong(f"your function should return {length} things, ({', '.join(names)}), "
-                    f"but it returned {_describe(output)}.")
-    return tuple(output)
-
-
-# The exercises live in gradlab.exercises, one module per chapter; loaded last because they
-# use everything above.
-from . import exercises  # noqa: E402,F401  (registers on import)

@@ -144,7 +144,8 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 def normalise(notebook):
     """Drop volatile metadata: cell timings, saved widget state, Python's exact version; give
-    each widget view a model id made from its cell's id (a run draws a random one).
+    each widget view a model id made from its cell's id (a run draws a random one); join
+    consecutive stream outputs of one stream (the kernel's flush timing splits them).
 
     JupyterLab never uses the saved widget state, and the website's build makes its own.
     """
@@ -156,7 +157,21 @@ def normalise(notebook):
                  if WIDGET_VIEW in output.get("data", {})]
         for number, view in enumerate(views):
             view["model_id"] = hashlib.md5(f"{cell.get('id')}/{number}".encode()).hexdigest()
+        if cell.cell_type == "code":
+            cell.outputs = _joined_streams(cell.outputs)
     return notebook
+
+
+def _joined_streams(outputs):
+    joined = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            joined.append(output)
+    return joined
 
 
 def _rewrite(paths, change):

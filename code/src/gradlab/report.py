@@ -44,11 +44,18 @@ def significant(value, digits):
 
 
 def number(value, digits):
-    """``value`` as text with ``digits`` significant digits (``format(x, f".{d}g")``)."""
+    """``value`` as text with ``digits`` significant digits: plain between 1e-4 and 1e6
+    (``140``, not ``1.4e+02``), with a short exponent outside (``1.2e-7``)."""
     rounded = significant(value, digits)
     if isinstance(rounded, int):
         return str(rounded)
-    return format(rounded, f".{digits}g")
+    if rounded == 0 or not math.isfinite(rounded):
+        return format(rounded, "g")
+    if 1e-4 <= abs(rounded) < 1e6:
+        if abs(rounded) >= 10 ** (digits - 1):
+            return str(int(rounded))
+        return format(rounded, f".{digits}g")
+    return _short(format(rounded, f".{digits - 1}e"))
 
 
 def below(value, bound):
@@ -68,8 +75,10 @@ def below(value, bound):
 
 
 def _short(value):
-    """``1e-09`` as ``1e-9``: ``format(x, "g")`` without the exponent's leading zero."""
-    mantissa, _, exponent = format(value, "g").partition("e")
+    """``1e-09`` as ``1e-9``: a number (or its formatted text) without the exponent's
+    leading zero and plus sign."""
+    text = value if isinstance(value, str) else format(value, "g")
+    mantissa, _, exponent = text.partition("e")
     return f"{mantissa}e{int(exponent)}" if exponent else mantissa
 
 

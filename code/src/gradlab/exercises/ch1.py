@@ -1,4 +1,4 @@
-r"""The chapter 1 exercises (backpropagation), registered with ``gradlab.checks`` on import.
+r"""The exercises of ``01_backprop.ipynb`` (chapter 1, backpropagation).
 
 Scalar chains from ``experiments.backprop``: the depth at which one SGD step overwrites
 the first weight, the signals and weight gradients of a chain with a negative weight,
@@ -11,8 +11,11 @@ from functools import lru_cache
 import numpy as np
 
 from .. import nn
-from ..checks import Exercise, choice_judge, register, vector_judge, whole_number_judge
 from ..experiments import backprop
+from ..judging import Exercise, choice_judge, vector_judge, whole_number_judge
+
+NOTEBOOK, CHAPTER = "01_backprop.ipynb", 1
+EXERCISES = []
 
 LR = 0.1  # the chapter's learning rate
 
@@ -27,7 +30,7 @@ def first_overwriting_depth(weight=2.0, lr=LR, max_depth=60):
 
 
 _DEPTH = first_overwriting_depth()
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch1_depth",
     whole_number_judge(_DEPTH, "a depth (a number of layers)", mistakes=[
         (_DEPTH - 1, "at that depth the update of w_1 is still smaller than w_1: compute "
@@ -37,14 +40,13 @@ register(Exercise(
          "For which smallest L is the update divided by w_1 above 1?",
     solution=f"0.1 * 2**(L-2) > 1 needs 2**(L-2) > 10: L = {_DEPTH} "
              f"(backprop.scalar_chain({_DEPTH}, 2.0).relative_updates(0.1)[0] = "
-             f"{backprop.scalar_chain(_DEPTH, 2.0).relative_updates(LR)[0]:g}).",
-    chapter=1))
+             f"{backprop.scalar_chain(_DEPTH, 2.0).relative_updates(LR)[0]:g})."))
 
 # --- a negative weight: w = -2, five layers, x = 1 ---
 
 _NEGATIVE = backprop.scalar_chain(5, -2.0)
 _POSITIVE = backprop.scalar_chain(5, 2.0)
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch1_negative_signals",
     vector_judge(_NEGATIVE.signals, mistakes=[
         (_POSITIVE.signals, "those are the signals of w = 2: with w = -2 the sign flips at "
@@ -54,10 +56,9 @@ register(Exercise(
                              "dL/da_5 = 1.")]),
     hint="The signal at layer 5 is 1; each layer further down multiplies it by w = -2. "
          "Give five numbers, layer 1 first.",
-    solution=f"(-2)**(5-i) for i = 1..5: {_NEGATIVE.signals.tolist()}.",
-    chapter=1))
+    solution=f"(-2)**(5-i) for i = 1..5: {_NEGATIVE.signals.tolist()}."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch1_negative_grads",
     vector_judge(_NEGATIVE.weight_grads, mistakes=[
         (_NEGATIVE.signals, "those are the signals dL/da_i; the weight gradient multiplies "
@@ -67,8 +68,7 @@ register(Exercise(
     hint="dL/dw_i = signal of layer i times the layer's input, the product of all weights but "
          "w_i times x. Give five numbers, layer 1 first.",
     solution=f"(-2)**4 * x in every layer: {_NEGATIVE.weight_grads.tolist()}, the same as "
-             "for w = 2.",
-    chapter=1))
+             "for w = 2."))
 
 # --- different weights per layer: (4, 2, 1, 0.5, 0.25) ---
 
@@ -77,7 +77,7 @@ _BIGGEST_WEIGHT = int(_MIXED.layers[np.argmax(_MIXED.weights)])
 for _name, _values, _what in (("ch1_largest_grad_layer", _MIXED.weight_grads, "weight gradient"),
                               ("ch1_largest_update_layer", _MIXED.relative_updates(LR),
                                "update relative to its weight")):
-    register(Exercise(
+    EXERCISES.append(Exercise(
         _name,
         whole_number_judge(int(_MIXED.layers[np.argmax(np.abs(_values))]), "a layer number "
                            "from 1 to 5", mistakes=[
@@ -87,8 +87,7 @@ for _name, _values, _what in (("ch1_largest_grad_layer", _MIXED.weight_grads, "w
              "by w_i; the relative update divides once more by w_i.",
         solution=f"The product of the weights is 1, so the {_what} is 1/w_i (times 0.1/w_i for "
                  f"the update): largest for the smallest weight, layer "
-                 f"{int(_MIXED.layers[np.argmin(_MIXED.weights)])}.",
-        chapter=1))
+                 f"{int(_MIXED.layers[np.argmin(_MIXED.weights)])}."))
 
 # --- the best finite-difference step of the chapter's two-layer network ---
 
@@ -117,10 +116,9 @@ def _judge_best_eps(answer):
                         "grows like eps**2.")])(answer)
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch1_best_eps", _judge_best_eps,
     hint="backprop.eps_sweep(model, X, eps_values) returns one error per step; take the step "
          "where it is smallest (np.argmin).",
     solution="eps_values[np.argmin(backprop.eps_sweep(model, X, eps_values))]: a middle step, "
-             "near u**(1/3) for float64, where truncation and round-off errors balance.",
-    chapter=1))
+             "near u**(1/3) for float64, where truncation and round-off errors balance."))

@@ -1,4 +1,4 @@
-r"""The chapter 2 exercises (vanishing and exploding gradients), registered on import.
+r"""The exercises of ``02_vanishing_exploding.ipynb`` (chapter 2).
 
 The singular-value bound through 20 sigmoid layers, the variance recursion of ReLU
 layers (He's constant, the growth of N(0, 1) weights at width 32), the warning time of
@@ -11,8 +11,11 @@ from functools import lru_cache
 import numpy as np
 
 from .. import nn
-from ..checks import Exercise, choice_judge, number_judge, register, vector_judge
 from ..experiments import deep_mlp, regression
+from ..judging import Exercise, choice_judge, number_judge, vector_judge
+
+NOTEBOOK, CHAPTER = "02_vanishing_exploding.ipynb", 2
+EXERCISES = []
 
 SIGMOID_GAMMA = float(nn.activation("sigmoid").derivative(np.zeros(1))[0])  # max of sigma'
 
@@ -20,7 +23,7 @@ SIGMOID_GAMMA = float(nn.activation("sigmoid").derivative(np.zeros(1))[0])  # ma
 
 _LAYERS, _SIGMA = 20, 2.0
 _RATIO = (SIGMOID_GAMMA * _SIGMA) ** _LAYERS
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch2_sigmoid_ratio",
     number_judge(_RATIO, rtol=1e-3, mistakes=[
         (1 / _RATIO, "that is the inverse: the bound says how small the input-side gradient "
@@ -29,17 +32,15 @@ register(Exercise(
         (_SIGMA ** _LAYERS, "the sigmoid's derivative (at most 1/4) enters every factor too.")]),
     hint="Each layer contributes at most gamma * sigma_max with gamma = max sigma'(a) = 1/4; "
          "multiply the 20 factors.",
-    solution=f"(2 / 4)**20 = 2**-20 = {_RATIO:.3g}.",
-    chapter=2))
+    solution=f"(2 / 4)**20 = 2**-20 = {_RATIO:.3g}."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch2_sigmoid_sigma",
     number_judge(1 / SIGMOID_GAMMA, mistakes=[
         (SIGMOID_GAMMA, "that is gamma itself; the bound reaches 1 when gamma * sigma_max = 1."),
         (_SIGMA, "that is the sigma_max of the question, which gives a ratio far below 1.")]),
     hint="The bound per layer is gamma * sigma_max: set it to 1.",
-    solution=f"sigma_max >= 1 / gamma = {1 / SIGMOID_GAMMA:g}.",
-    chapter=2))
+    solution=f"sigma_max >= 1 / gamma = {1 / SIGMOID_GAMMA:g}."))
 
 # --- the variance recursion of ReLU layers ---
 
@@ -51,14 +52,13 @@ def relu_scale_factor(c):
     return float(np.sqrt(c / 2.0))
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch2_he_c",
     number_judge(2.0, mistakes=[
         (1.0, "with c = 1 (LeCun's variance) ReLU halves the variance at every layer."),
         (np.sqrt(2.0), "c multiplies the variance, not the standard deviation.")]),
     hint="The factor per layer is sqrt(n * (c/n) / 2) = sqrt(c/2). Which c makes it 1?",
-    solution="sqrt(c/2) = 1 gives c = 2: He's initialisation, variance 2/n.",
-    chapter=2))
+    solution="sqrt(c/2) = 1 gives c = 2: He's initialisation, variance 2/n."))
 
 
 @lru_cache(maxsize=1)
@@ -77,11 +77,10 @@ def _judge_normal_growth(answer):
         answer)
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch2_normal_growth", _judge_normal_growth,
     hint="N(0, 1) weights have variance 1 = c/n, so c = n = 32; use the factor sqrt(c/2).",
-    solution=f"sqrt(32 / 2) = {relu_scale_factor(_WIDTH):g}; the measurement scatters around it.",
-    chapter=2))
+    solution=f"sqrt(32 / 2) = {relu_scale_factor(_WIDTH):g}; the measurement scatters around it."))
 
 # --- how early does the alarm ring on the raw-target run at lr 0.002? ---
 
@@ -109,13 +108,12 @@ def _judge_alarm_leads(answer):
         (leads[::-1], "the order is reversed: factor 3 first, factor 100 last.")])(answer)
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch2_alarm_leads", _judge_alarm_leads,
     hint="For each factor: slow.history.diverged.step - deep_mlp.first_alarm("
          "slow.history.grad_norm, factor=factor). Four whole numbers, factor 3 first.",
     solution="[slow.history.diverged.step - deep_mlp.first_alarm(slow.history.grad_norm, "
-             "factor=f) for f in (3, 10, 30, 100)]: the smaller the factor, the earlier.",
-    chapter=2))
+             "factor=f) for f in (3, 10, 30, 100)]: the smaller the factor, the earlier."))
 
 # --- is a smaller learning rate enough? ---
 
@@ -139,10 +137,9 @@ def _judge_largest_stable(answer):
     return choice_judge(LEARNING_RATES, max(survivors), mistakes)(answer)
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch2_largest_stable_lr", _judge_largest_stable,
     hint="regression.run(raw, lr=lr).history.diverged is None for a run that survived; "
          "answer with the largest such rate of the four.",
     solution="Of the four, the rates that survive are the two smallest; the largest of them is "
-             "the answer, and its test MSE is still far above that of the standardised target.",
-    chapter=2))
+             "the answer, and its test MSE is still far above that of the standardised target."))

@@ -1,4 +1,4 @@
-r"""The chapter 3 exercises (backpropagation through time), registered on import.
+r"""The exercises of ``03_bptt.ipynb`` (chapter 3, backpropagation through time).
 
 The sigmoid's threshold on sigma_max(W_rec) and the fraction of a gradient that survives
 50 steps, the interval of scalar weights that keep a 100-step gradient within 10^{+-3},
@@ -10,26 +10,28 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..checks import (Exercise, Wrong, as_array, as_number, number_judge, open_judge, passed,
-                      register)
 from ..experiments import bptt
+from ..judging import (Exercise, Wrong, as_array, as_number, number_judge, open_judge,
+                       passed)
 from .ch2 import SIGMOID_GAMMA
+
+NOTEBOOK, CHAPTER = "03_bptt.ipynb", 3
+EXERCISES = []
 
 # --- the sigmoid's threshold ---
 
 _SIGMA, _STEPS = 3.0, 50
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch3_sigmoid_sigma",
     number_judge(1 / SIGMOID_GAMMA, mistakes=[
         (SIGMOID_GAMMA, "that is gamma; vanishing is guaranteed while gamma * sigma_max < 1."),
         (1.0, "that threshold is for tanh (gamma = 1); the sigmoid's derivative is at most 1/4.")]),
     hint="The bound is (gamma * sigma_max)**(t - k) with gamma = 1/4 for the sigmoid: when does "
          "the base fall below 1?",
-    solution=f"gamma * sigma_max < 1, so sigma_max < 1 / gamma = {1 / SIGMOID_GAMMA:g}.",
-    chapter=3))
+    solution=f"gamma * sigma_max < 1, so sigma_max < 1 / gamma = {1 / SIGMOID_GAMMA:g}."))
 
 _FRACTION = (SIGMOID_GAMMA * _SIGMA) ** _STEPS
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch3_sigmoid_fraction",
     number_judge(_FRACTION, rtol=1e-3, mistakes=[
         ((SIGMOID_GAMMA * _SIGMA) ** (_STEPS - 1), "50 steps contribute 50 factors."),
@@ -37,8 +39,7 @@ register(Exercise(
                                           "with 50."),
         (_SIGMA ** _STEPS, "the sigmoid's derivative (at most 1/4) enters every factor.")]),
     hint="The factor per step is at most gamma * sigma_max = 3/4; apply it 50 times.",
-    solution=f"(3/4)**50 = {_FRACTION:.3g}.",
-    chapter=3))
+    solution=f"(3/4)**50 = {_FRACTION:.3g}."))
 
 # --- how close to 1 must a scalar recurrent weight be (T = 100, within 10**+-3)? ---
 
@@ -75,11 +76,10 @@ def _judge_scalar_interval(answer):
     raise Wrong("the interval is not right yet.")
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch3_scalar_interval", _judge_scalar_interval,
     hint="Solve 10**-3 <= w**99 <= 10**3 for w: take the 99th root. Answer [low, high].",
-    solution="10**(-3/99) <= w <= 10**(3/99), within about 7 % of 1.",
-    chapter=3))
+    solution="10**(-3/99) <= w <= 10**(3/99), within about 7 % of 1."))
 
 # --- how much input stops the explosion (W_rec = 1.1 Q, tanh)? ---
 
@@ -113,13 +113,12 @@ def _judge_flip_drive(answer):
                 f"(steps of {DRIVES[1] - DRIVES[0]:g}).")
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch3_flip_drive", _judge_flip_drive,
     hint="bptt.saturation_counterexample(d, n_hidden=32, scale=1.1, steps=100).slope for d in "
          "steps of 0.05 from 0; answer an input std where the slope is near zero.",
     solution="The slope is positive without input and negative from a small input std on; any "
-             "value between the last positive and the first negative grid point counts.",
-    chapter=3))
+             "value between the last positive and the first negative grid point counts."))
 
 # --- choosing a truncation window (delayed recall, rho = 1.0 and 1.5) ---
 
@@ -163,18 +162,18 @@ def _judge_windows(answer):
     raise Wrong("the windows are not right yet.")
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch3_windows", _judge_windows,
     hint="bptt.compare_truncation(task, list(range(1, 61))) gives .windows and .cosine; the "
          "first window with cosine >= 0.99 is windows[np.argmax(cosine >= 0.99)]. Answer "
          "[window for rho = 1.0, window for rho = 1.5].",
     solution="For each radius: c.windows[np.argmax(c.cosine >= 0.99)]. Both windows are "
-             "shorter than the delay of 20 steps, so they cut the link from a target to its input.",
-    chapter=3))
+             "shorter than the delay of 20 steps, so they cut the link from a target to its "
+             "input."))
 
 # --- rho(W) <= sigma_max(W): an open question ---
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch3_rho_sigma",
     open_judge([
         "Take an eigenvector v with ||v|| = 1 (complex if needed) and W v = lambda v, "
@@ -190,4 +189,4 @@ register(Exercise(
          "definition of sigma_max as the largest stretch of a unit vector.",
     solution="rho = ||W v|| <= sigma_max for a unit eigenvector v; equality for normal W; so "
              "the sigma_max condition is the stronger one.",
-    chapter=3, scored=False))
+    scored=False))

@@ -1,11 +1,9 @@
-r"""The chapter 4 exercises (clipping and its experiments), registered on import.
+r"""The exercises of chapter 4's first notebook, ``04_clipping.ipynb`` (clipping).
 
 Clipping (3, -4) at 2 by norm and by value and the angle value clipping turns it by; an
 example of value clipping that keeps the direction (checked by its properties); the norm
-global clipping leaves to a small tensor; the longest step with clipped momentum; the
-cliff's box count; and, from the experiments, the distance bound of clipped momentum, the
-classic learning rate equal to an averaged one, and the early gradient norms of the
-recurrent network on the adding problem.
+global clipping leaves to a small tensor; the longest step with clipped momentum; and
+the cliff's box count.
 """
 
 from functools import lru_cache
@@ -13,9 +11,11 @@ from functools import lru_cache
 import numpy as np
 
 from .. import optim
-from ..checks import (Exercise, Wrong, as_array, as_number, number_judge, passed, register,
-                      vector_judge)
-from ..experiments import adding, cliff_runs, clipping
+from ..experiments import cliff_runs, clipping
+from ..judging import Exercise, Wrong, as_array, as_number, number_judge, passed, vector_judge
+
+NOTEBOOK, CHAPTER = "04_clipping.ipynb", 4
+EXERCISES = []
 
 # --- clipping (3, -4) at c = 2 by hand ---
 
@@ -41,30 +41,27 @@ def _value_clip_properties(array):
         raise Wrong("an entry changed sign: value clipping keeps the sign of every entry.")
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch4_by_norm",
     vector_judge(_BY_NORM.after, properties=_norm_clip_properties, mistakes=[
         (_BY_VALUE.after, "that is clipping by value; by norm rescales the whole vector.")]),
     hint="||g|| = 5 is above c = 2: multiply g by c / ||g||.",
-    solution=f"g * 2/5 = {_BY_NORM.after.tolist()}.",
-    chapter=4))
+    solution=f"g * 2/5 = {_BY_NORM.after.tolist()}."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch4_by_value",
     vector_judge(_BY_VALUE.after, properties=_value_clip_properties, mistakes=[
         (_BY_NORM.after, "that is clipping by norm; by value clamps each entry to [-c, c].")]),
     hint="Clamp each entry to [-2, 2], keeping its sign.",
-    solution=f"{_BY_VALUE.after.tolist()}: both entries are cut to size 2.",
-    chapter=4))
+    solution=f"{_BY_VALUE.after.tolist()}: both entries are cut to size 2."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch4_value_angle",
     number_judge(_BY_VALUE.angle_deg, rtol=1e-3, mistakes=[
         (np.radians(_BY_VALUE.angle_deg), "that is the angle in radians; give it in degrees."),
         (0.0, "zero is the angle of norm clipping; value clipping turns (3, -4) here.")]),
     hint="cos(angle) = g . g_clipped / (||g|| ||g_clipped||); np.degrees(np.arccos(...)).",
-    solution=f"arccos(14 / (5 * 2 sqrt 2)) = {_BY_VALUE.angle_deg:.2f} degrees.",
-    chapter=4))
+    solution=f"arccos(14 / (5 * 2 sqrt 2)) = {_BY_VALUE.angle_deg:.2f} degrees."))
 
 # --- an example where value clipping cuts entries and keeps the direction ---
 
@@ -89,40 +86,37 @@ def _judge_direction_example(answer):
     return passed(f"g is cut to {result.after.tolist()}, a positive multiple of g.")
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch4_direction_example", _judge_direction_example,
     hint="An entry below c keeps its value, an entry above c is multiplied by c / |g_i|: for "
          "one common factor, every non-zero entry must exceed c by the same ratio.",
     solution="For example g = (7, 0, -7) with c = 2, clipped to (2, 0, -2): all non-zero "
-             "entries have the same size and exceed c.",
-    chapter=4))
+             "entries have the same size and exceed c."))
 
 # --- global clipping shrinks a healthy tensor: norms 1000 and 0.5, c = 1 ---
 
 _TENSORS = [np.array([1000.0]), np.array([0.5])]
 _GLOBAL = clipping.global_versus_per_tensor(_TENSORS, max_norm=1.0)
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch4_global_small_norm",
     number_judge(_GLOBAL.norms_global[1], rtol=1e-4, mistakes=[
         (_GLOBAL.norms_per_tensor[1], "that is per-tensor clipping, which leaves the small "
                                       "tensor alone; global clipping uses one factor for both."),
         (1.0, "the threshold bounds the norm of both tensors together, not the small one's.")]),
     hint="The global norm is N = sqrt(a**2 + b**2); every tensor is multiplied by c / N.",
-    solution=f"b c / sqrt(a**2 + b**2) = {_GLOBAL.norms_global[1]:.4g}, about b c / a.",
-    chapter=4))
+    solution=f"b c / sqrt(a**2 + b**2) = {_GLOBAL.norms_global[1]:.4g}, about b c / a."))
 
 # --- the longest step with clipped momentum (lr 0.1, mu 0.9, c = 1) ---
 
 _LR, _MU, _CLIP = 0.1, 0.9, 1.0
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch4_momentum_bound",
     number_judge(_LR * _CLIP / (1 - _MU), mistakes=[
         (_LR * _CLIP, "that is one clipped gradient step; the velocity sums up to "
                       "1 / (1 - mu) of them."),
         (_CLIP / (1 - _MU), "that bounds the velocity; the step is the learning rate times it.")]),
     hint="||v_t|| <= c (1 + mu + mu**2 + ...) and the step is lr * ||v_t||.",
-    solution=f"eta c / (1 - mu) = {_LR * _CLIP / (1 - _MU):g}.",
-    chapter=4))
+    solution=f"eta c / (1 - mu) = {_LR * _CLIP / (1 - _MU):g}."))
 
 
 def _sgd_momentum(params, **clipping_options):
@@ -143,12 +137,11 @@ def _judge_step_100(answer):
                                   "steps the step is a little shorter.")])(answer)
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch4_momentum_step100", _judge_step_100,
     hint="clipping.optimizer_trace(np.tile([60.0, 80.0], (100, 1)), sgd_momentum, "
          "global_clipnorm=1).step_length[-1]; keep all digits.",
-    solution="eta c (1 - mu**100) / (1 - mu): within 3e-5 of the bound.",
-    chapter=4))
+    solution="eta c (1 - mu**100) / (1 - mu): within 3e-5 of the bound."))
 
 # --- the cliff: a box of half-width 0.1 around (4, -4) at lr 0.5 ---
 
@@ -167,76 +160,9 @@ def _judge_box(answer):
         (shares[::-1], "the order is reversed: unclipped first, then clipped.")])(answer)
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "ch4_box_shares", _judge_box,
     hint="b = cliff_runs.box_share((4.0, -4.0), 0.1, 0.5, threshold=1.0); answer "
          "[b.plain_share, b.clipped_share].",
     solution="[b.plain_share, b.clipped_share]: clipping still raises the share of runs that "
-             "reach a low loss.",
-    chapter=4))
-
-# --- the experiments section: how far can clipped weights travel? ---
-
-_X_LR, _X_MU, _X_CLIP, _X_STEPS = 0.01, 0.9, 1.0, 16 * 100
-_TRAVEL = _X_STEPS * _X_LR * _X_CLIP / (1 - _X_MU)
-register(Exercise(
-    "ch4x_travel_bound",
-    number_judge(_TRAVEL, mistakes=[
-        (_X_STEPS * _X_LR * _X_CLIP, "each step can be up to 1 / (1 - mu) clipped gradients "
-                                     "long, because momentum accumulates them."),
-        (_X_LR * _X_CLIP / (1 - _X_MU), "that bounds one step; the weights take 1600 of them."),
-        (_X_STEPS * _X_CLIP / (1 - _X_MU), "the step is the learning rate times the velocity.")]),
-    hint="Each step is at most eta c / (1 - mu) long; add up 16 * 100 steps (triangle "
-         "inequality).",
-    solution=f"1600 * 0.01 * 1 / (1 - 0.9) = {_TRAVEL:g}; the measured distance is far smaller.",
-    chapter=4))
-
-# --- averaged momentum at lr 3, mu 0.99: the classic learning rate with the same steps ---
-
-_AVG_LR, _AVG_MU = 3.0, 0.99
-_CLASSIC_LR = (1 - _AVG_MU) * _AVG_LR
-register(Exercise(
-    "ch4x_classic_lr",
-    number_judge(_CLASSIC_LR, rtol=1e-6, mistakes=[
-        (_AVG_LR / (1 - _AVG_MU), "the averaged form multiplies the gradient by (1 - mu), so "
-                                  "its learning rate is *smaller* in classic terms."),
-        (_AVG_LR, "the two forms take different steps at the same learning rate.")]),
-    hint="The averaged form v <- mu v + (1 - mu) g at rate eta equals the classic form at rate "
-         "(1 - mu) eta.",
-    solution=f"(1 - 0.99) * 3 = {_CLASSIC_LR:g}.",
-    chapter=4))
-
-# --- the early gradient norms of the clipped adding-problem runs at lr 0.1 ---
-
-EARLY_STEPS, THRESHOLD = 100, 1.0
-
-
-@lru_cache(maxsize=1)
-def early_norm_stats():
-    """Median, 90th percentile and share above 1 of the first 100 pre-clipping norms.
-
-    Runs: the adding problem, lr 0.1, global clipping at 1, seeds 0-4, 1000 steps each
-    (as in the chapter; about a second).
-    """
-    runs = adding.run_many([(0.1, 1.0)], np.arange(5), steps=1000)
-    early = runs.grad_norm[0, :, :EARLY_STEPS]
-    early = early[np.isfinite(early)]
-    return np.array([np.median(early), np.percentile(early, 90), np.mean(early > THRESHOLD)])
-
-
-def _judge_norm_stats(answer):
-    stats = early_norm_stats()
-    percent = stats * [1, 1, 100]
-    return vector_judge(stats, rtol=1e-3, atol=0.0, mistakes=[
-        (percent, "give the share as a fraction between 0 and 1, not a percentage."),
-        (stats[[1, 0, 2]], "the median and the percentile are swapped: median first.")])(answer)
-
-
-register(Exercise(
-    "ch4x_norm_stats", _judge_norm_stats,
-    hint="early = rnn_runs.grad_norm[3, :, :100]; keep the finite values; then np.median, "
-         "np.percentile(early, 90) and np.mean(early > 1.0). Answer the three numbers in "
-         "that order.",
-    solution="[np.median(early), np.percentile(early, 90), np.mean(early > 1.0)]: the median "
-             "is above 1, so a threshold of 1.0 clips most ordinary steps (tight).",
-    chapter=4))
+             "reach a low loss."))

@@ -1,9 +1,9 @@
-r"""The chapter 5 exercises, registered with ``gradlab.checks`` on import.
+r"""The exercises of ``05_exercises.ipynb`` (chapter 5).
 
 Numeric questions: the scalar chain through depth, norm clipping by hand, powers
 near 1 over long ranges, global versus per-parameter norms. Open question: the
-diagnosis of a run that turns NaN. Functions checked on seeded random inputs
-against the package: ``clip_by_value``, ``clip_by_global_norm``,
+diagnosis of a run that turns NaN. Functions called on random inputs and compared
+with the package and with properties: ``clip_by_value``, ``clip_by_global_norm``,
 ``linear_backward``, ``bptt_step``. And the regression threshold sweep.
 """
 
@@ -13,12 +13,15 @@ import numpy as np
 
 from .. import clip, nn, rnn
 from ..experiments import regression
-from ..checks import (Exercise, Wrong, as_array, as_number, as_tuple, call_student, number_judge,
-                     open_judge, passed, register, vector_judge, close)
+from ..judging import (Case, Exercise, Wrong, as_array, as_number, as_tuple, close,
+                       number_judge, open_judge, passed, returned, vector_judge)
+
+NOTEBOOK, CHAPTER = "05_exercises.ipynb", 5
+EXERCISES = []
 
 # --- depth and weight: the signal at layer 1 of a 5-layer scalar chain is w^4 ---
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "depth_w3",
     number_judge(3.0**4, mistakes=[
         (3.0**5, "that is w to the fifth: from layer 5 back to layer 1 the signal crosses "
@@ -28,14 +31,14 @@ register(Exercise(
          "the output of layer 5 and layer 1?",
     solution="Four weights lie between layer 5 and layer 1, so the signal is 3**4 = 81."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "depth_w09",
     number_judge(0.9**4, mistakes=[
         (0.9**5, "that is w to the fifth: count the weights between layer 5 and layer 1.")]),
     hint="Same chain as before with w = 0.9: a product of equal factors.",
     solution="0.9**4 = 0.6561: the signal shrinks by a tenth per layer."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "depth_constant",
     number_judge(1.0, mistakes=[(-1.0, "with w = -1 the size stays constant but the sign "
                                        "flips at every layer; give the positive weight.")]),
@@ -64,7 +67,7 @@ def _clip_properties(g, threshold):
 
 for _name, _g in (("clip_34", [3.0, 4.0]), ("clip_68", [6.0, 8.0])):
     _g = np.array(_g)
-    register(Exercise(
+    EXERCISES.append(Exercise(
         _name,
         vector_judge(clip.clip_by_norm(_g, 2.0), properties=_clip_properties(_g, 2.0),
                      mistakes=[(np.clip(_g, -2, 2), "that is clipping by value: it changed "
@@ -77,14 +80,14 @@ for _name, _g in (("clip_34", [3.0, 4.0]), ("clip_68", [6.0, 8.0])):
 
 # --- long sequences: 1.01^100 and 0.99^100 ---
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "long_101",
     number_judge(1.01**100, rtol=1e-4, mistakes=[
         (1 + 100 * 0.01, "that adds a hundred times 0.01; the factors multiply.")]),
     hint="A factor of 1.01 applied 100 times: use ** in Python.",
     solution="1.01**100 ≈ 2.7048 (close to e, because (1 + 1/n)**n → e)."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "long_099",
     number_judge(0.99**100, rtol=1e-4, mistakes=[
         (1 - 100 * 0.01, "that subtracts a hundred times 0.01; the factors multiply.")]),
@@ -96,7 +99,7 @@ register(Exercise(
 _W1_GRAD, _W2_GRAD = np.array([100.0, 0.0]), np.array([0.0, 0.1])
 _GLOBAL_CLIPPED, _GLOBAL_NORM = clip.clip_by_global_norm([_W1_GRAD, _W2_GRAD], 1.0)
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "global_norm_value",
     number_judge(_GLOBAL_NORM, rtol=1e-8, mistakes=[
         (100.1, "that is the sum of the two norms; the global norm is the norm of the "
@@ -105,7 +108,7 @@ register(Exercise(
     hint="Put all gradient entries in one vector and take its Euclidean norm.",
     solution="sqrt(100**2 + 0.1**2) ≈ 100.00005."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "global_clipped",
     vector_judge(np.stack(_GLOBAL_CLIPPED), rtol=1e-6, mistakes=[
         (np.stack(clip.clip_by_norm([_W1_GRAD, _W2_GRAD], 1.0)),
@@ -116,7 +119,7 @@ register(Exercise(
     solution="factor = 1 / (100.00005 + 1e-6); dL/dW1 ≈ [0.9999995, 0], "
              "dL/dW2 ≈ [0, 0.0009999995]."))
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "global_shrink",
     number_judge(_W2_GRAD[1] / _GLOBAL_CLIPPED[1][1], rtol=1e-3),
     hint="Divide the size of dL/dW2 before clipping by its size after clipping.",
@@ -125,7 +128,7 @@ register(Exercise(
 
 # --- diagnosis: an open question with a rubric ---
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "diagnosis",
     open_judge([
         "Per step (not per epoch): the global gradient norm before clipping; expect it "
@@ -147,18 +150,18 @@ register(Exercise(
              "ratio, first non-finite step, and a rerun with clipping as confirmation.",
     scored=False))
 
-# --- implementation exercises, checked against the package on seeded random inputs ---
+# --- implementation exercises: the student's function is called on random inputs ---
 
 
-def _rng():
-    return np.random.default_rng(2024)
+def _clip_by_value_calls(rng):
+    return [Case((rng.normal(0.0, 2.0, shape), c))
+            for shape, c in (((6,), 1.0), ((3, 4), 0.5), ((2, 5), 3.0))]
 
 
-def _judge_clip_by_value(function):
-    rng = _rng()
-    for shape, c in (((6,), 1.0), ((3, 4), 0.5), ((2, 5), 3.0)):
-        g = rng.normal(0.0, 2.0, shape)
-        out = as_array(call_student(function, g, c), shape, "your function's output")
+def _judge_clip_by_value(cases, outcomes):
+    for case, outcome in zip(cases, outcomes):
+        g, c = case.args
+        out = as_array(returned(outcome), g.shape, "your function's output")
         outside = np.abs(out) > c * (1 + 1e-12)
         if outside.any():
             raise Wrong(f"an entry of your output is {out[outside][0]:.4g} while c = {c:g}: "
@@ -168,27 +171,30 @@ def _judge_clip_by_value(function):
             raise Wrong("entries already inside [-c, c] must stay unchanged.")
         if not np.allclose(out[~inside], np.sign(g[~inside]) * c, rtol=1e-12, atol=0):
             raise Wrong("entries outside [-c, c] must become c or -c, with their sign.")
-    if not np.allclose(out, clip.clip_by_value(g, c)):
-        raise Wrong("your output differs from gradlab.clip.clip_by_value.")
+        if not np.allclose(out, clip.clip_by_value(g, c)):
+            raise Wrong("your output differs from gradlab.clip.clip_by_value.")
     return passed("your function matches the package on random inputs.")
 
 
-register(Exercise(
-    "clip_by_value", _judge_clip_by_value,
+EXERCISES.append(Exercise(
+    "clip_by_value", _judge_clip_by_value, calls=_clip_by_value_calls,
     hint="NumPy has a function that bounds every entry between a low and a high value. "
          "Return a new array; do not change g.",
     solution="def clip_by_value(g, c):\n    return np.clip(g, -c, c)",
     show_solution=False))
 
 
-def _judge_clip_by_global_norm(function):
-    rng = _rng()
+def _clip_by_global_norm_calls(rng):
     cases = [([(3, 2), (4,)], 5.0, 1.0), ([(5,), (2, 2), (3,)], 0.1, 10.0),
              ([(4,), (4,)], 3.0, 1.0)]
-    for shapes, scale, max_norm in cases:
-        grads = [rng.normal(0.0, scale, s) for s in shapes]
-        clipped, total = as_tuple(call_student(function, grads, max_norm), 2,
-                                  ("clipped list", "total norm"))
+    return [Case(([rng.normal(0.0, scale, s) for s in shapes], max_norm))
+            for shapes, scale, max_norm in cases]
+
+
+def _judge_clip_by_global_norm(cases, outcomes):
+    for case, outcome in zip(cases, outcomes):
+        grads, max_norm = case.args
+        clipped, total = as_tuple(returned(outcome), 2, ("clipped list", "total norm"))
         total = as_number(total, "the total norm you return")
         true_total = clip.global_norm(grads)
         if not close(total, true_total, 1e-9):
@@ -200,30 +206,35 @@ def _judge_clip_by_global_norm(function):
                         "one per input gradient.")
         clipped = [as_array(c, g.shape, f"clipped gradient {i}")
                    for i, (c, g) in enumerate(zip(clipped, grads))]
-        factors = [float(np.vdot(c, g) / np.vdot(g, g)) for c, g in zip(clipped, grads)]
-        if not all(np.allclose(c, f * g, rtol=1e-9, atol=1e-15)
-                   for c, f, g in zip(clipped, factors, grads)):
-            raise Wrong("a clipped tensor is not a multiple of its gradient: the direction "
-                        "changed.")
-        if not np.allclose(factors, factors[0], rtol=1e-9):
-            raise Wrong("your tensors were scaled by different factors: that is per-tensor "
-                        "clipping; global clipping uses one factor for all of them.")
-        new_norm = clip.global_norm(clipped)
-        if new_norm > max_norm * (1 + 1e-9):
-            raise Wrong(f"the clipped gradients' global norm is {new_norm:.6g}, above the "
-                        f"threshold {max_norm:g}.")
-        if true_total <= max_norm and not close(factors[0], 1.0, 1e-9):
-            raise Wrong("gradients whose global norm is below the threshold must stay "
-                        "unchanged.")
-        reference, _ = clip.clip_by_global_norm(grads, max_norm)
-        if not all(np.allclose(c, r, rtol=1e-6, atol=0) for c, r in zip(clipped, reference)):
-            raise Wrong(f"the clipped global norm is {new_norm:.6g}, too far below the "
-                        f"threshold {max_norm:g}: scale by max_norm / (total + 1e-6).")
+        _check_one_factor(clipped, grads, true_total, max_norm)
     return passed("your function matches the package on random inputs.")
 
 
-register(Exercise(
-    "clip_by_global_norm", _judge_clip_by_global_norm,
+def _check_one_factor(clipped, grads, true_total, max_norm):
+    """Global clipping: one factor for every tensor, the norm bounded, the package's factor."""
+    factors = [float(np.vdot(c, g) / np.vdot(g, g)) for c, g in zip(clipped, grads)]
+    if not all(np.allclose(c, f * g, rtol=1e-9, atol=1e-15)
+               for c, f, g in zip(clipped, factors, grads)):
+        raise Wrong("a clipped tensor is not a multiple of its gradient: the direction "
+                    "changed.")
+    if not np.allclose(factors, factors[0], rtol=1e-9):
+        raise Wrong("your tensors were scaled by different factors: that is per-tensor "
+                    "clipping; global clipping uses one factor for all of them.")
+    new_norm = clip.global_norm(clipped)
+    if new_norm > max_norm * (1 + 1e-9):
+        raise Wrong(f"the clipped gradients' global norm is {new_norm:.6g}, above the "
+                    f"threshold {max_norm:g}.")
+    if true_total <= max_norm and not close(factors[0], 1.0, 1e-9):
+        raise Wrong("gradients whose global norm is below the threshold must stay "
+                    "unchanged.")
+    reference, _ = clip.clip_by_global_norm(grads, max_norm)
+    if not all(np.allclose(c, r, rtol=1e-6, atol=0) for c, r in zip(clipped, reference)):
+        raise Wrong(f"the clipped global norm is {new_norm:.6g}, too far below the "
+                    f"threshold {max_norm:g}: scale by max_norm / (total + 1e-6).")
+
+
+EXERCISES.append(Exercise(
+    "clip_by_global_norm", _judge_clip_by_global_norm, calls=_clip_by_global_norm_calls,
     hint="First the norm of all tensors together: sqrt of the sum of squared per-tensor "
          "norms. Then multiply every tensor by min(1, max_norm / (total + 1e-6)).",
     solution="def clip_by_global_norm(grads, max_norm):\n"
@@ -232,19 +243,28 @@ register(Exercise(
              "    return [g * factor for g in grads], total",
     show_solution=False))
 
+_LINEAR_NAMES = ("grad_x", "grad_W", "grad_b")
 
-def _judge_linear_backward(function):
-    rng = _rng()
+
+def _linear_backward_calls(rng):
+    """Random layers and batches; the reference gradients come from ``nn.Linear``."""
+    cases = []
     for batch, n_in, n_out in ((4, 3, 2), (1, 5, 3), (6, 2, 4)):
         layer = nn.Linear(n_in, n_out, rng=rng)
         layer.bias.value = rng.normal(size=n_out)
         x, grad_out = rng.normal(size=(batch, n_in)), rng.normal(size=(batch, n_out))
         W, b = layer.weight.value.copy(), layer.bias.value.copy()
-        names = ("grad_x", "grad_W", "grad_b")
-        output = as_tuple(call_student(function, x, W, b, grad_out), 3, names)
         layer.forward(x)
-        reference = (layer.backward(grad_out), layer.weight.grad, layer.bias.grad)
-        for name, mine, ref in zip(names, output, reference):
+        reference = (layer.backward(grad_out), layer.weight.grad.copy(), layer.bias.grad.copy())
+        cases.append(Case((x, W, b, grad_out), reference))
+    return cases
+
+
+def _judge_linear_backward(cases, outcomes):
+    for case, outcome in zip(cases, outcomes):
+        x, _, _, grad_out = case.args
+        output = as_tuple(returned(outcome), 3, _LINEAR_NAMES)
+        for name, mine, ref in zip(_LINEAR_NAMES, output, case.reference):
             mine = as_array(mine, ref.shape, name)
             if not np.allclose(mine, ref, rtol=1e-8, atol=1e-12):
                 raise Wrong(_linear_mistake(name, mine, x, grad_out))
@@ -259,8 +279,8 @@ def _linear_mistake(name, mine, x, grad_out):
             "which matrix is transposed and over which axis you sum.")
 
 
-register(Exercise(
-    "linear_backward", _judge_linear_backward,
+EXERCISES.append(Exercise(
+    "linear_backward", _judge_linear_backward, calls=_linear_backward_calls,
     hint="y = x @ W + b. Each gradient has the shape of the thing it is the gradient of: "
          "(B, n_in) @ ... must give (n_in, n_out) for W.",
     solution="def linear_backward(x, W, b, grad_out):\n"
@@ -268,34 +288,50 @@ register(Exercise(
     show_solution=False))
 
 
-def _judge_bptt_step(function):
-    rng = _rng()
-    for steps, batch, n_in, hidden in ((5, 3, 2, 4), (8, 1, 3, 3)):
+def _bptt_step_calls(rng):
+    """One case per time step of two random RNNs, latest step first, as BPTT runs.
+
+    Each step gets the package's gradient at its hidden state; the judge keeps what
+    the step must carry back to the earlier state (the package's gradient there minus
+    that state's direct gradient) and the package's total gradient of ``W_rec``.
+    """
+    cases = []
+    for group, (steps, batch, n_in, hidden) in enumerate(((5, 3, 2, 4), (8, 1, 3, 3))):
         net = rnn.RNN(n_in, hidden, "tanh", rng=rng, rec_std=1.5 / np.sqrt(hidden))
         h0 = rng.normal(size=(batch, hidden))
         hs = np.concatenate([h0[None], net.forward(rng.normal(size=(steps, batch, n_in)), h0)])
         direct = rng.normal(size=(steps, batch, hidden))
         net.backward(direct)
         W_rec = net.W_rec.value.copy()
-        carried, grad_W_rec = np.zeros((batch, hidden)), np.zeros_like(W_rec)
         for t in reversed(range(steps)):
-            total = direct[t] + carried
-            if not np.allclose(total, net.hidden_grads[t], rtol=1e-8, atol=1e-12):
-                raise Wrong(f"the gradient your step carries back to h_{t + 1} does not match "
-                            "the package's BPTT: the tanh derivative is 1 - h**2 at the later "
-                            "step, and a row vector multiplies the transpose of W_rec.")
-            output = as_tuple(call_student(function, total, hs[t + 1], hs[t], W_rec), 2,
-                              ("grad_h_prev", "grad_W_rec"))
-            carried = as_array(output[0], (batch, hidden), "grad_h_prev")
-            grad_W_rec += as_array(output[1], W_rec.shape, "grad_W_rec")
-        if not np.allclose(grad_W_rec, net.W_rec.grad, rtol=1e-8, atol=1e-12):
+            carried = net.hidden_grads[t - 1] - direct[t - 1] if t > 0 else None
+            cases.append(Case((net.hidden_grads[t].copy(), hs[t + 1], hs[t], W_rec),
+                              (group, t, carried, net.W_rec.grad.copy())))
+    return cases
+
+
+def _judge_bptt_step(cases, outcomes):
+    sums = {}
+    for case, outcome in zip(cases, outcomes):
+        group, t, carried, total_grad = case.reference
+        batch, hidden = case.args[0].shape
+        grad_h_prev, grad_W_rec = as_tuple(returned(outcome), 2, ("grad_h_prev", "grad_W_rec"))
+        grad_h_prev = as_array(grad_h_prev, (batch, hidden), "grad_h_prev")
+        grad_W_rec = as_array(grad_W_rec, (hidden, hidden), "grad_W_rec")
+        if carried is not None and not np.allclose(grad_h_prev, carried, rtol=1e-8,
+                                                   atol=1e-12):
+            raise Wrong(f"the gradient your step carries back to h_{t} does not match "
+                        "the package's BPTT: the tanh derivative is 1 - h**2 at the later "
+                        "step, and a row vector multiplies the transpose of W_rec.")
+        sums[group] = sums.get(group, 0.0) + grad_W_rec
+        if t == 0 and not np.allclose(sums[group], total_grad, rtol=1e-8, atol=1e-12):
             raise Wrong("grad_W_rec summed over the steps does not match the package: check "
                         "which hidden state multiplies the gradient and the transpose.")
     return passed("your step reproduces the package's full BPTT on random sequences.")
 
 
-register(Exercise(
-    "bptt_step", _judge_bptt_step,
+EXERCISES.append(Exercise(
+    "bptt_step", _judge_bptt_step, calls=_bptt_step_calls,
     hint="h_t = tanh(a_t) with a_t = x_t W_in + h_{t-1} W_rec + b. First dL/da_t = "
          "grad_h * (1 - h_t**2); then push it through the matrix product, as in a Linear "
          "layer whose input is h_{t-1}.",
@@ -340,7 +376,7 @@ def _judge_sweep_best(answer):
     return passed("those thresholds give the lowest median test MSE in each mode.")
 
 
-register(Exercise(
+EXERCISES.append(Exercise(
     "sweep_best", _judge_sweep_best,
     hint="regression.threshold_sweep(data, thresholds, seeds) returns, per mode, runs whose "
          "test_mse has one row per threshold and one column per seed; take the median over "

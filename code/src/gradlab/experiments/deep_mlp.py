@@ -2,15 +2,16 @@ r"""A deep MLP at initialisation: how signals and gradients scale with depth.
 
 The network has ``depth`` blocks ``h_l = phi(h_{l-1} W_l)`` of equal ``width``
 (biases are zero at initialisation). Its input ``h_0`` is standard normal and the
-loss is :math:`L = \sum_b \langle r_b, h_{L,b} \rangle` with a fixed standard-normal
-``r`` of shape ``(batch, width)``, so :math:`\partial L/\partial h_L = r` has unit
+loss is :math:`\mathcal{L} = \sum_b \langle r_b, h_{L,b} \rangle` with a fixed standard-normal
+``r`` of shape ``(batch, width)``, so :math:`\partial \mathcal{L}/\partial h_L = r` has unit
 scale and every change below the top comes from the layers themselves.
 
 Backpropagation multiplies the top gradient by one Jacobian per layer. For one
 sample, with row vectors as in ``gradlab.nn``,
 
 .. math::
-    \frac{\partial L}{\partial h_{l-1}} = \frac{\partial L}{\partial h_l}\, D_l W_l^\top,
+    \frac{\partial \mathcal{L}}{\partial h_{l-1}}
+    = \frac{\partial \mathcal{L}}{\partial h_l}\, D_l W_l^\top,
     \qquad D_l = \mathrm{diag}\bigl(\phi'(h_{l-1} W_l)\bigr),
 
 so the gradient norm at layer ``k`` lies between the products of the smallest
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import nn
+from .. import functional, nn
 
 INIT_SCHEMES = ("normal", "xavier", "he")
 
@@ -34,9 +35,9 @@ class InitProfile:
 
     Attributes:
         activation_scale: ``(depth + 1,)`` root mean square of :math:`h_l`.
-        gradient_norm: ``(depth + 1,)`` norm of :math:`\\partial L/\\partial h_l` per sample
-            (root mean square over the batch), divided by the same at the output,
-            so ``gradient_norm[depth] == 1``.
+        gradient_norm: ``(depth + 1,)`` norm of :math:`\\partial \\mathcal{L}/\\partial h_l`
+            per sample (root mean square over the batch), divided by the same at the
+            output, so ``gradient_norm[depth] == 1``.
     """
 
     depth: int
@@ -64,14 +65,18 @@ def build(depth, width, init, activation, rng):
 
 
 def _rms(a):
-    return np.sqrt(np.mean(np.square(a)))
+    r"""Root mean square of all entries, :math:`\|a\|/\sqrt{n}`, through the overflow-safe
+    ``functional.row_norms``: squaring would turn entries above about 1e154 into inf."""
+    a = np.asarray(a, dtype=np.float64)
+    return float(functional.row_norms(a.reshape(1, -1))[0] / np.sqrt(a.size))
 
 
 def profile(depth=50, width=128, init="he", activation="relu", batch=16, seed=0):
     """Forward and backward once through a freshly initialised deep MLP.
 
     Overflow is allowed to happen (it is what the chapter shows): values that
-    leave the float64 range appear as ``inf`` or ``nan`` in the result.
+    leave the float64 range (about 1.8e308) appear as ``inf`` or ``nan`` in the result;
+    the norms are taken without squaring, so they overflow only if the norm itself would.
     The default batch of 16 keeps each product small enough for OpenBLAS to run
     it on one thread, which stays fast when other processes share the cores.
 
@@ -95,7 +100,7 @@ def profile(depth=50, width=128, init="he", activation="relu", batch=16, seed=0)
             g = linear.backward(act.backward(g))
             signals.append(g)
         signals.reverse()
-        per_sample = np.array([_rms(np.linalg.norm(s, axis=1)) for s in signals])
+        per_sample = np.array([_rms(functional.row_norms(s)) for s in signals])
         return InitProfile(
             depth, width, init, activation,
             activation_scale=np.array([_rms(h) for h in hidden]),
@@ -168,7 +173,8 @@ class JacobianBounds:
     the Jacobians of layers ``k+1..depth`` (the empty product at ``depth`` is 1).
 
     Attributes:
-        ratio: :math:`\|\partial L/\partial h_k\| / \|\partial L/\partial h_L\|`.
+        ratio: :math:`\|\partial \mathcal{L}/\partial h_k\|
+            / \|\partial \mathcal{L}/\partial h_L\|`.
         upper: :math:`\prod_{l>k} \sigma_{\max}(D_l W_l^\top)`.
         lower: :math:`\prod_{l>k} \sigma_{\min}(D_l W_l^\top)`.
         loose_upper: :math:`\prod_{l>k} \max|\phi'|\, \sigma_{\max}(W_l)`.

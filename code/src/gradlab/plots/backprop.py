@@ -2,6 +2,7 @@
 
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+from matplotlib.transforms import offset_copy
 
 from ..experiments.backprop import nonfinite_report
 from .style import PALETTE, figure, log_y, style
@@ -107,7 +108,10 @@ class ChainView:
                       for i, (_, label) in enumerate(self.SERIES)]
         log_y(ax, "gradient magnitude")
         ax.set_xlabel("layer i (1 = input side)")
-        legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
+        # Under the x label at a fixed distance in points, whatever the axes' height.
+        below_label = offset_copy(ax.transAxes, ax.figure, y=-34, units="points")
+        legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                           bbox_transform=below_label, ncols=2)
         # Under the legend, outside the axes, so it never hides a curve; always as many lines
         # high, so the axes keep their size whether or not something overflowed.
         self.message = ax.annotate("", (0.5, 0.0), xycoords=legend, xytext=(0, -2),

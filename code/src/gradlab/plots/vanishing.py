@@ -7,7 +7,7 @@ them; none of them trains or initialises anything.
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator
 
 from .. import nn
 from ..experiments import deep_mlp
@@ -26,7 +26,20 @@ def _log_limits(values, fallback=(0.1, 10.0)):
     shown = shown[np.isfinite(shown)]
     if not shown.size:
         return fallback
-    return shown.min() / 3.0, shown.max() * 3.0
+    return shown.min() / 3.0, min(shown.max() * 3.0, np.finfo(np.float64).max)
+
+
+class _FiniteLogLocator(LogLocator):
+    """Log-axis ticks without those beyond the float64 range.
+
+    Over a span of ~300 decades matplotlib's locator puts its last tick past 1.8e308,
+    i.e. at inf, which its formatter cannot label (OverflowError on drawing).
+    """
+
+    def tick_values(self, vmin, vmax):
+        with np.errstate(over="ignore"):
+            ticks = super().tick_values(vmin, vmax)
+        return ticks[np.isfinite(ticks)]
 
 
 def plot_activation_derivatives(x=None, names=("sigmoid", "tanh", "relu", "identity"), ax=None):
@@ -77,16 +90,17 @@ def plot_jacobian_bounds(bounds, ax=None):
     if ax is None:
         _, ax = figure(width=6.4, height=3.4)
     layers = np.arange(len(bounds.ratio))
-    curves = [(bounds.loose_upper, r"$\prod \max|\phi'|\,\sigma_{\max}(W_l)$"),
-              (bounds.upper, r"$\prod \sigma_{\max}(D_l W_l^\top)$"),
-              (bounds.ratio, "measured"),
-              (bounds.lower, r"$\prod \sigma_{\min}(D_l W_l^\top)$")]
+    # the notation of the text: J_l = D_l W_l, gamma = max |phi'|, products over l > k
+    curves = [(bounds.loose_upper, r"$\prod\ \gamma\,\sigma_{\max}(W_l)$"),
+              (bounds.upper, r"$\prod\ \sigma_{\max}(J_l)$"),
+              (bounds.ratio, "measured ratio"),
+              (bounds.lower, r"$\prod\ \sigma_{\min}(J_l)$")]
     every = max(1, len(layers) // 10)
     for i, (values, label) in enumerate(curves):
         ax.plot(layers, _positive(values), label=label, markevery=every, **style(i))
     log_y(ax, "gradient norm ratio")
     ax.set_xlabel("layer $k$ (0 = input)")
-    ax.legend(fontsize=8)
+    ax.legend(loc="lower right")
     return ax
 
 
@@ -100,23 +114,15 @@ def _mark_divergence(ax, history):
     note(ax, f"{reason}\nat step {step} (epoch {history.diverged.epoch})").set_fontsize(9)
 
 
-def plot_divergence_trace(history, quoted=None, ax=None):
-    """Global gradient norm per step up to the failure (log scale).
-
-    ``quoted``: an optional published trace drawn as open markers for comparison.
-    """
+def plot_divergence_trace(history, ax=None):
+    """Global gradient norm per step up to the failure (log scale), the failure marked."""
     if ax is None:
         _, ax = figure(width=6.4, height=3.4)
     norms = np.asarray(history.grad_norm, dtype=np.float64)
-    ax.plot(np.arange(len(norms)), _positive(norms), label="this run", **style(0))
-    if quoted is not None:
-        ax.plot(np.arange(len(quoted)), _positive(quoted), label="quoted in the spec",
-                linestyle="none", marker="s", markerfacecolor="none", markersize=8,
-                color=PALETTE["orange"])
+    ax.plot(np.arange(len(norms)), _positive(norms), **style(0))
     _mark_divergence(ax, history)
     log_y(ax, "global gradient norm")
     ax.set_xlabel("step (0-based)")
-    ax.legend(loc="upper left")
     return ax
 
 
@@ -224,6 +230,8 @@ class ProfileView:
             (line,) = ax.plot([], [], **style(i))
             self.lines.append(line)
             log_y(ax, what)
+            ax.yaxis.set_major_locator(_FiniteLogLocator())
+            ax.yaxis.set_minor_locator(_FiniteLogLocator(subs="auto"))
             ax.set_xlabel("layer (0 = input)")
             ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         self.notes = [note(ax, "") for ax in self.axes]
