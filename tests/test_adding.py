@@ -40,13 +40,22 @@ def test_clipped_step_is_bounded_by_lr_times_threshold():
     assert np.all(np.abs(np.diff(rec)) <= 0.5 * 0.1 + 1e-12)
 
 
+def hand_made(**fields):
+    shape = fields["test_mse"].shape
+    steps = fields.get("loss", np.zeros(shape + (2,))).shape[-1]
+    defaults = dict(settings=[(0.1, None)] * shape[0], seeds=np.arange(shape[1]),
+                    loss=np.zeros(shape + (steps,)), grad_norm=np.zeros(shape + (steps,)),
+                    param_grad_norm=np.ones(shape + (steps, 5)),
+                    rec_norm=np.zeros(shape + (steps,)), out_norm=np.ones(shape + (steps,)),
+                    diverged_step=np.full(shape, -1))
+    return adding.AddingRuns(**(defaults | fields))
+
+
 def test_summaries_on_hand_made_results():
     nan = np.nan
-    runs = adding.AddingRuns(
-        settings=[(0.1, None), (0.1, 1.0)], seeds=np.array([0, 1]),
-        loss=np.zeros((2, 2, 2)),
+    runs = hand_made(
+        settings=[(0.1, None), (0.1, 1.0)],
         grad_norm=np.array([[[5.0, nan], [0.5, 0.5]], [[2.0, 0.5], [3.0, 4.0]]]),
-        rec_norm=np.zeros((2, 2, 2)),
         test_mse=np.array([[nan, 0.04], [0.06, 0.01]]),
         diverged_step=np.array([[1, -1], [-1, -1]]))
     np.testing.assert_array_equal(runs.converged, [[False, True], [False, True]])
@@ -54,19 +63,35 @@ def test_summaries_on_hand_made_results():
     np.testing.assert_allclose(runs.share_diverged(), [0.5, 0.0])
     # unclipped: never active; clipped at 1: seed 0 one step of two, seed 1 both steps
     np.testing.assert_allclose(runs.share_clipped(), [0.0, 0.75])
-    rows = runs.summary()
-    assert rows[0]["NaN at step"] == "1–1" and rows[1]["NaN at step"] == "–"
-    assert rows[0]["median test MSE"] == 0.04 and rows[1]["clipping"] == "global norm 1"
+    assert runs.summary() == [{"lr": 0.1, "clipping": "none", "diverged": "1 of 2"},
+                              {"lr": 0.1, "clipping": "global norm 1", "diverged": "0 of 2"}]
 
 
-def test_blow_up_step_dates_the_growth_of_the_recurrent_weights():
-    nan = np.nan
-    runs = adding.AddingRuns(
-        settings=[(0.2, None)], seeds=np.array([0, 1]), loss=np.zeros((1, 2, 4)),
-        grad_norm=np.zeros((1, 2, 4)),
-        rec_norm=np.array([[[5.0, 6.0, 11.0, nan], [5.0, 5.0, 5.0, 5.0]]]),
-        test_mse=np.full((1, 2), nan), diverged_step=np.array([[3, -1]]))
-    np.testing.assert_array_equal(runs.blow_up_step(), [[2, -1]])
+def test_frozen_step_and_readout_growth_on_hand_made_results():
+    grads = np.ones((1, 2, 4, 5))
+    grads[0, 0, 2:, :3] = 0.0  # seed 0: W_in, W_rec and b stop learning at step 2
+    grads[0, 1, 3, :2] = 0.0   # seed 1: b still has a gradient, so it never froze
+    out = np.array([[[1.0, 2.0, 6.0, 18.0], [1.0, 1.0, 1.0, 1.0]]])
+    runs = hand_made(param_grad_norm=grads, out_norm=out, loss=np.zeros((1, 2, 4)),
+                     test_mse=np.zeros((1, 2)))
+    np.testing.assert_array_equal(runs.frozen_step(), [[2, -1]])
+    np.testing.assert_allclose(runs.readout_growth(), [[3.0, np.nan]])
+
+
+def test_a_saturated_rnn_freezes_and_its_readout_grows_by_the_predicted_factor():
+    runs = adding.run_many([(0.2, None)], [0], steps=200)
+    frozen = runs.frozen_step()[0, 0]
+    assert 0 < frozen < runs.diverged_step[0, 0]
+    after = runs.param_grad_norm[0, 0, frozen:runs.diverged_step[0, 0], :3]
+    assert np.mean(np.any(after > 0, axis=1)) < 0.1  # exact zeros, apart from rare kicks
+    assert runs.readout_growth()[0, 0] == pytest.approx(adding.readout_factor(0.2), rel=1e-3)
+    assert adding.readout_factor(0.2) == pytest.approx(12.2)
+
+
+def test_parameter_norms_make_up_the_global_norm():
+    runs = adding.run_many([(0.1, None)], [0], steps=5)
+    np.testing.assert_allclose(np.linalg.norm(runs.param_grad_norm[0, 0], axis=-1),
+                               runs.grad_norm[0, 0], rtol=1e-12)
 
 
 def test_baseline_is_the_variance_of_the_target():

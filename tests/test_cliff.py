@@ -46,10 +46,22 @@ def test_clipping_keeps_descent_from_jumping_off_the_cliff():
 
 def test_descend_many_agrees_with_descend():
     starts = np.array([[4.0, -4.0], [5.2, -3.1], [-2.0, 1.0]])
-    finals = cliff.descend_many(starts, 0.5, 40, max_norm=1.0)
-    for start, final in zip(starts, finals):
-        assert final == pytest.approx(cliff.descend(start, 0.5, 40, max_norm=1.0).loss[-1],
-                                      rel=1e-9, abs=1e-15)
+    runs = cliff.descend_many(starts, 0.5, 40, [None, 1.0])
+    assert runs.final_loss.shape == runs.longest_step.shape == (2, 3)
+    for row, max_norm in enumerate((None, 1.0)):
+        for start, final, longest, at in zip(starts, runs.final_loss[row],
+                                             runs.longest_step[row], runs.longest_at[row]):
+            single = cliff.descend(start, 0.5, 40, max_norm=max_norm)
+            assert final == pytest.approx(single.loss[-1], rel=1e-9, abs=1e-15)
+            assert longest == pytest.approx(single.step_lengths.max(), rel=1e-9)
+            assert at == np.argmax(single.step_lengths)
+    np.testing.assert_array_equal(runs.reached(0.01), runs.final_loss < 0.01)
+
+
+def test_clip_limits():
+    np.testing.assert_array_equal(cliff.clip_limits([None, 2]), [np.inf, 2.0])
+    with pytest.raises(ValueError, match="threshold must be positive"):
+        cliff.clip_limits([0.0])
 
 
 def test_bad_descent_arguments():

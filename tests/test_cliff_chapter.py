@@ -6,7 +6,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from gradlab import cliff  # noqa: E402
+from gradlab import cliff, stats  # noqa: E402
 from gradlab.experiments import cliff_runs as R  # noqa: E402
 from gradlab.plots import cliff as plots  # noqa: E402
 from gradlab.widgets import cliff as explorer  # noqa: E402
@@ -76,7 +76,42 @@ def test_box_share_matches_single_runs():
 def test_share_by_threshold_huge_threshold_equals_no_clipping():
     starts = R.box_starts((4.0, -4.0), 0.2, 5)
     box = R.box_share((4.0, -4.0), 0.2, 0.5, n_per_side=5)
-    assert R.share_by_threshold(starts, 0.5, [1e12])[0] == box.plain_share
+    (huge,) = R.share_by_threshold(starts, 0.5, [1e12])
+    assert huge == box.plain and huge.fraction == box.plain_share
+
+
+def test_box_shares_carry_their_interval():
+    box = R.box_share((4.0, -4.0), 0.25, 0.5, n_steps=60, n_per_side=9)
+    assert box.clipped.n == 81 and box.clipped.k == np.sum(box.clipped_loss < R.LOW_LOSS)
+    assert box.plain.low <= box.plain_share <= box.plain.high
+
+
+def test_descent_from_many_starts_records_the_jump():
+    runs = cliff.descend_many([[4.0, -4.0], [5.2, -3.1]], 0.5, 100, [None, 1.0])
+    single = R.compare((4.0, -4.0), 0.5)
+    assert runs.longest_at[0, 0] == single.jump_step
+    assert runs.longest_step[0, 0] == pytest.approx(single.jump_length, rel=1e-9)
+    assert runs.longest_step[1].max() <= 0.5 * (1 + 1e-12)  # clipped: at most lr * c
+
+
+def test_nearby_starts_stay_within_the_radius():
+    starts = R.nearby_starts((4.0, -4.0), n=50, radius=1e-9, seed=3)
+    assert starts.shape == (50, 2)
+    assert np.all(np.abs(starts - [4.0, -4.0]) <= 1e-9) and len(np.unique(starts[:, 0])) == 50
+    np.testing.assert_array_equal(starts, R.nearby_starts((4.0, -4.0), 50, 1e-9, seed=3))
+
+
+def _shares(fractions, n=100):
+    return [stats.share(np.arange(n) < round(f * n)) for f in fractions]
+
+
+def test_threshold_range_needs_consecutive_thresholds():
+    thresholds = np.array([0.1, 0.3, 1.0, 3.0])
+    assert R.threshold_range(thresholds, _shares([0.2, 0.9, 0.95, 0.5])) == (0.3, 1.0)
+    with pytest.raises(ValueError, match="not consecutive"):
+        R.threshold_range(thresholds, _shares([0.95, 0.5, 0.95, 0.5]))
+    with pytest.raises(ValueError, match="no threshold"):
+        R.threshold_range(thresholds, _shares([0.1, 0.2, 0.3, 0.4]))
 
 
 def test_observed_norms_follow_unclipped_descent():
@@ -91,8 +126,30 @@ def test_figures_draw(small_surface):
     assert len(fig.axes[0].lines[1].get_xdata()) == 101
     box = R.box_share((4.0, -4.0), 0.1, 0.5, n_steps=10, n_per_side=3)
     assert len(plots.plot_box_share(box)) == 2
-    ax = plots.plot_threshold_sweep([0.1, 1, 10], [0.5, 0.9, 0.6], 0.6, {"p90": 0.5})
-    assert ax.get_xscale() == "log"
+    ax = plots.plot_threshold_sweep([0.1, 1, 10], _shares([0.5, 0.9, 0.6]), _shares([0.6])[0],
+                                    {"p90": 0.5})
+    assert ax.get_xscale() == "log" and len(ax.collections) == 1  # the interval band
+
+
+def test_zoom_window_holds_the_paths_before_the_jump():
+    comparison = R.compare((4.0, -4.0), 0.5)
+    (w_low, w_high), (b_low, b_high) = plots.zoom_window(comparison, pad=0.0, min_half=0.0)
+    before = np.concatenate([comparison.clipped.params,
+                             comparison.plain.params[:comparison.jump_step + 1]])
+    assert w_low == pytest.approx(before[:, 0].min()) and b_high == pytest.approx(before[:, 1].max())
+    assert comparison.plain.params[-1, 1] > b_high  # the jump lands outside the zoom
+    (w_low, w_high), _ = plots.zoom_window(R.compare((0.0, 0.0), 0.01, n_steps=2))
+    assert w_high - w_low == pytest.approx(0.5)  # a short path still gets a readable window
+
+
+def test_the_zoom_panel_follows_the_comparison(small_surface):
+    fig, view = plots.draw_cliff_view(small_surface)
+    plots.update_cliff_view(view, R.compare((4.0, -4.0), 0.5))
+    first = view.zoom_ax.get_xlim()
+    plots.update_cliff_view(view, R.compare((-3.0, 2.0), 0.5))
+    assert view.zoom_ax.get_xlim() != first and len(view.zoom_ax.lines) == 3  # wall + 2 paths
+    x, y = view.zoom_box.get_xy()
+    assert (x, x + view.zoom_box.get_width()) == pytest.approx(view.zoom_ax.get_xlim())
 
 
 def test_leaving_the_map_is_annotated(small_surface):

@@ -142,6 +142,25 @@ def test_policy_and_scenario_names_are_checked():
         C.toy_gradient(np.zeros(2), 0, "sometimes")
 
 
+@pytest.mark.parametrize("fmt, dtype", [(C.FLOAT16, np.float16), (C.FLOAT32, np.float32)])
+def test_float_formats_match_numpy(fmt, dtype):
+    info = np.finfo(dtype)
+    assert fmt.largest == float(info.max) and fmt.epsilon == float(info.eps)
+    assert fmt.smallest_normal == float(info.smallest_normal)
+
+
+def test_bfloat16_has_the_range_of_float32_and_few_digits():
+    assert C.BFLOAT16.largest == pytest.approx(3.3895e38, rel=1e-4)
+    assert C.BFLOAT16.smallest_normal == C.FLOAT32.smallest_normal
+    assert C.BFLOAT16.epsilon == 2.0**-7
+
+
+def test_a_float16_norm_overflows_above_256():
+    assert C.FLOAT16.norm_limit == pytest.approx(255.94, abs=0.01)
+    assert C.norm_in_float16(np.full(10_000, 2.5)) == 250.0  # 6.25e4 < 65504: finite
+    assert C.norm_in_float16(np.full(10_000, 3.0)) == math.inf  # norm 300: the squares overflow
+
+
 def test_threshold_from_norms_ignores_non_finite():
     assert C.threshold_from_norms([1.0, 2.0, 3.0, np.inf, np.nan], 50) == 2.0
     with pytest.raises(ValueError, match="no finite"):

@@ -272,15 +272,23 @@ def test_a_killed_grader_leaves_every_row_it_had_written(tmp_path):
     assert all(line.endswith(f",{len(NAMES)},") for line in lines[1:])
 
 
-def test_chapter_5_scores_full_marks_and_its_student_edition_none(tmp_path):
+def test_chapter_5_solved_scores_full_marks_its_student_edition_none_and_its_own_none(tmp_path):
     chapter = ROOT / "chapters" / "05_exercises.ipynb"
     instructor = nbformat.read(chapter, as_version=4)
     nbformat.write(instructor, tmp_path / "instructor.ipynb")
     nbformat.write(editions.strip_notebook(instructor), tmp_path / "student.ipynb")
+    solved = nbformat.from_dict(instructor)  # a student who typed in every solution's code
+    for cell in solved.cells:
+        if cell.cell_type == "markdown":
+            cell.source = editions.GATE.sub("", cell.source)
+    nbformat.write(solved, tmp_path / "solved.ipynb")
     names, rows = grade.grade_folder(tmp_path, options())
     assert names == NAMES
-    assert {r.submission: (r.total, r.errors) for r in rows} == {
-        "instructor.ipynb": (len(NAMES), []), "student.ipynb": (0, [])}
+    verdicts = {r.submission: (r.total, r.errors) for r in rows}
+    assert verdicts["solved.ipynb"] == (len(NAMES), [])
+    assert verdicts["student.ipynb"] == (0, [])
+    total, errors = verdicts["instructor.ipynb"]  # the untouched instructor notebook is refused
+    assert total == 0 and "still holds the solutions" in errors[0]
 
 
 def test_notebook_option_overrides_the_detection(tmp_path):

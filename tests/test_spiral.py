@@ -48,10 +48,14 @@ def test_ablation_covers_every_combination():
                             ["raw", "standardised"], seeds=[0, 1], epochs=2)
     assert len(cases) == 8
     assert all(len(c.runs) == 2 for c in cases)
-    summary = cases[1].summary()
-    assert summary["clip"] == "1" and summary["inputs"] == "raw"
-    assert summary["effective lr"] == pytest.approx(0.01)
-    assert summary["diverged"] == 0
+    assert spiral.label(cases[1]) == "averaged 0.1, raw, clip 1"
+    assert spiral.label(cases[0]) == "averaged 0.1, raw"
+    rows = spiral.saturation_rows(cases)
+    assert len(rows) == len(cases) // 2
+    assert rows[0]["momentum form, lr (effective)"] == "averaged, 0.1 (0.01)"
+    assert rows[0]["saturated, no clip / clip"] == (
+        f"{100 * cases[0].saturated:.0f} % / {100 * cases[1].saturated:.0f} %")
+    assert all(r.history.diverged is None for c in cases for r in c.runs)
 
 
 def test_probability_grid_indexing():

@@ -116,3 +116,52 @@ def test_curves_near_overflow_with_fixed_limits_do_not_warn():
         fig.canvas.draw()
     assert ax.get_ylim() == pytest.approx((1e-2, 10))
     plt.close(fig)
+
+
+def test_twin_is_a_player_on_the_website_and_nothing_elsewhere(website):
+    html = explorer.twin(lrs=[1e-3, 1e-1]).data
+    assert html.count("data:image/png;base64") == 2
+
+
+def test_twin_outside_the_website_is_none():
+    assert explorer.twin(lrs=[1e-3]) is None
+
+
+def test_seed_strip_counts_diverged_runs_and_marks_the_median():
+    fig, ax = plt.subplots()
+    plots.seed_strip(ax, {"a": np.array([1.0, 2.0, 10.0, np.nan]), "b": np.ones(3)}, "MSE",
+                     reference={"a": 5.0})
+    assert [t.get_text() for t in ax.texts] == ["1 diverged "]
+    medians = [line for line in ax.lines if line.get_marker() == "|"]
+    assert [m.get_xdata()[0] for m in medians] == [2.0, 1.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "a"]
+    assert any(line.get_marker() == "*" for line in ax.lines)
+    plt.close(fig)
+
+
+def test_shares_draw_the_wilson_interval():
+    from gradlab import stats
+
+    fig, ax = plt.subplots()
+    share = stats.share(np.array([True, False, False, False]))
+    plots.shares(ax, {"clipped": share}, "converged (%)")
+    (low, high), = [seg[:, 0] for seg in ax.collections[0].get_segments()]
+    assert (low, high) == pytest.approx((100 * share.low, 100 * share.high))
+    assert ax.texts[0].get_text() == "1 of 4"
+    plt.close(fig)
+
+
+def test_parameter_gradients_draw_exact_zeros_at_the_floor():
+    fig, ax = plt.subplots()
+    norms = np.array([[1.0, 2.0], [0.0, 4.0]])
+    plots.parameter_gradients(ax, norms, ["W", "b"], floor=1e-8)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [1.0, 1e-8])
+    plt.close(fig)
+
+
+def test_decision_boundary_draws_bands_of_a_tenth():
+    xs = np.linspace(-1.0, 1.0, 5)
+    p = np.tile(np.linspace(0.0, 1.0, 5), (5, 1))
+    fig, image = plots.decision_boundary(xs, xs, p, np.zeros((2, 2)), np.array([0.0, 1.0]))
+    np.testing.assert_allclose(image.levels, np.linspace(0.0, 1.0, 11))
+    plt.close(fig)

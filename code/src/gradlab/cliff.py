@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .clip import clip_by_global_norm, clip_coefficient
-from .functional import sigmoid, sigmoid_derivative
+from .clip import EPS, clip_by_global_norm
+from .functional import sigmoid
 
 STEPS = 50
 X0 = 0.5
@@ -37,19 +37,19 @@ def loss_and_grad(w, b, steps=STEPS, x0=X0, target=TARGET):
     Returns ``(E, dE/dw, dE/db)``, each with the broadcast shape of ``w`` and ``b``.
     """
     w, b = np.broadcast_arrays(np.asarray(w, np.float64), np.asarray(b, np.float64))
-    xs = np.empty((steps + 1,) + w.shape)
-    xs[0] = x0
+    s = np.empty((steps + 1,) + w.shape)  # s[t] = sigma(x_t), kept for the backward pass
+    s[0] = sigmoid(np.full(w.shape, x0))
     for t in range(steps):
-        xs[t + 1] = w * sigmoid(xs[t]) + b
-    out = sigmoid(xs[steps])
+        s[t + 1] = sigmoid(w * s[t] + b)
+    out = s[steps]
     loss = (out - target) ** 2
-    delta = 2.0 * (out - target) * sigmoid_derivative(xs[steps])
+    delta = 2.0 * (out - target) * (out * (1.0 - out))
     grad_w = np.zeros(w.shape)
     grad_b = np.zeros(w.shape)
     for t in range(steps, 0, -1):
-        grad_w += delta * sigmoid(xs[t - 1])
+        grad_w += delta * s[t - 1]
         grad_b += delta
-        delta = delta * w * sigmoid_derivative(xs[t - 1])
+        delta = delta * w * (s[t - 1] * (1.0 - s[t - 1]))
     return loss, grad_w, grad_b
 
 
@@ -131,17 +131,53 @@ def descend(start, lr, n_steps, max_norm=None, steps=STEPS):
     return Trajectory(params, losses, norms)
 
 
-def descend_many(starts, lr, n_steps, max_norm=None, steps=STEPS):
-    """Final loss of gradient descent from many starts at once, vectorised.
+def clip_limits(thresholds):
+    """The thresholds as a float array, ``None`` (no clipping) as infinity."""
+    return np.array([np.inf if c is None else validate.positive_number(c, "threshold")
+                     for c in thresholds], dtype=np.float64)
 
-    ``starts`` (N, 2). Returns the final losses (N,).
+
+@dataclass
+class Descents:
+    """Descent from N starts under k thresholds, run together; the arrays are (k, N)."""
+
+    starts: np.ndarray
+    thresholds: np.ndarray
+    final_loss: np.ndarray
+    longest_step: np.ndarray
+    longest_at: np.ndarray
+
+    def reached(self, low_loss):
+        """Which runs end below ``low_loss`` (a NaN loss counts as not reached)."""
+        return self.final_loss < low_loss
+
+
+def descend_many(starts, lr, n_steps, thresholds=(None,), steps=STEPS):
+    r"""Gradient descent from every start (N, 2) for every threshold :math:`c_j`, vectorised.
+
+    Run :math:`(j, i)` follows :math:`\theta \leftarrow \theta - \eta\,(\nabla E
+    \min(1, c_j / (\|\nabla E\| + 10^{-6})))`, the update of ``descend``; ``None``
+    in ``thresholds`` means no clipping. Records each run's final loss, longest step
+    and the index of that step.
     """
     lr = validate.positive_number(lr, "lr")
-    theta = np.array(starts, dtype=np.float64)
-    for _ in range(validate.positive_int(n_steps, "n_steps")):
-        _, gw, gb = loss_and_grad(theta[:, 0], theta[:, 1], steps)
-        grad = np.stack([gw, gb], axis=1)
-        if max_norm is not None:
-            grad = grad * clip_coefficient(np.hypot(gw, gb), max_norm)[:, None]
-        theta = theta - lr * grad
-    return loss(theta[:, 0], theta[:, 1], steps)
+    n_steps = validate.positive_int(n_steps, "n_steps")
+    limits = clip_limits(thresholds)[:, None]
+    starts = np.asarray(starts, np.float64).reshape(-1, 2)
+    w = np.repeat(starts[None, :, 0], len(limits), axis=0)
+    b = np.repeat(starts[None, :, 1], len(limits), axis=0)
+    longest = np.zeros(w.shape)
+    longest_at = np.zeros(w.shape, dtype=int)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(n_steps):
+            _, gw, gb = loss_and_grad(w, b, steps)
+            coefficient = np.where(np.isinf(limits), 1.0,
+                                   np.minimum(limits / (np.hypot(gw, gb) + EPS), 1.0))
+            dw, db = lr * (gw * coefficient), lr * (gb * coefficient)
+            w, b = w - dw, b - db
+            length = np.hypot(dw, db)
+            longer = length > longest
+            longest = np.where(longer, length, longest)
+            longest_at = np.where(longer, step, longest_at)
+        final = loss(w, b, steps)
+    return Descents(starts, limits[:, 0], final, longest, longest_at)

@@ -3,11 +3,15 @@ r"""Gradient clipping, on lists of arrays and in place on parameters.
 Three rules, with the frameworks' exact semantics:
 
 * by value: every element to :math:`[-c, c]` (may change the direction);
-* by norm per tensor (Keras ``clipnorm``): :math:`g \leftarrow g\,c / \max(\|g\|, c)`;
-* by global norm (PyTorch ``clip_grad_norm_``, Keras ``global_clipnorm``,
-  TensorFlow ``clip_by_global_norm``): with
+* by norm per tensor (``clipnorm`` of tf.keras in TensorFlow 2 and of Keras 3;
+  standalone Keras up to 2.3 used the global norm under that name):
+  :math:`g \leftarrow g\,c / \max(\|g\|, c)`;
+* by global norm, as PyTorch's ``clip_grad_norm_``: with
   :math:`N = \|(\|g_1\|, \dots, \|g_k\|)\|`, every tensor is multiplied by
   :math:`\min(1, c / (N + 10^{-6}))`, so a clipped norm lands a hair below :math:`c`.
+  The :math:`10^{-6}` guard is PyTorch's alone: TensorFlow's ``clip_by_global_norm``
+  and Keras 3's ``global_clipnorm`` multiply by :math:`c \min(1/N, 1/c)`, the same
+  rule without it.
 
 The functions without a trailing underscore take a list of arrays (or one
 array) and return new arrays; ``clip_grad_norm_`` and ``clip_grad_value_``
@@ -94,7 +98,7 @@ def clip_by_value(grads, clip_value):
 
 
 def clip_by_norm(grads, max_norm):
-    r"""Per-tensor norm clipping (Keras ``clipnorm``): :math:`g\,c / \max(\|g\|_2, c)`."""
+    r"""Per-tensor norm clipping (Keras 3 ``clipnorm``): :math:`g\,c / \max(\|g\|_2, c)`."""
     c = validate.positive_number(max_norm, "max_norm")
     arrays, single = _as_arrays(grads)
     return _restore([g * (c / max(tensor_norm(g), c)) for g in arrays], single)
@@ -146,7 +150,7 @@ def clip_grad_value_(params, clip_value):
 
 
 def clip_grad_norm_per_tensor_(params, max_norm):
-    """In-place per-tensor norm clipping (Keras ``clipnorm``) of every ``p.grad``."""
+    """In-place per-tensor norm clipping (Keras 3 ``clipnorm``) of every ``p.grad``."""
     with_grad = _params_with_grad(params)
     for p, g in zip(with_grad, clip_by_norm([p.grad for p in with_grad], max_norm)):
         p.grad = g

@@ -38,7 +38,7 @@ MARKER_FILE = ".gradlab-student-edition"
 SKIP = (".git", "_build", ".venv", "venv", ".pytest_cache", ".hypothesis", "__pycache__",
         ".ipynb_checkpoints", ".jupyter_cache", "*.egg-info")
 # A whole gate directive: its opening line, its options, its closing fence.
-_GATE = re.compile(r"^[ \t]*(`{3,}|:{3,})[ \t]*\{solution-(start|end)\}[^\n]*\n"
+GATE = re.compile(r"^[ \t]*(`{3,}|:{3,})[ \t]*\{solution-(start|end)\}[^\n]*\n"
                    r".*?^[ \t]*\1[ \t]*$\n?", re.MULTILINE | re.DOTALL)
 _PLAIN = re.compile(r"^([ \t]*)(`{3,}|:{3,})\s*\{solution\}.*?^\1\2[ \t]*$\n?",
                     re.MULTILINE | re.DOTALL)
@@ -67,7 +67,7 @@ def strip_notebook(notebook, name="notebook"):
                 kept.append(cell)
             continue
         pieces, position = [], 0
-        for gate in _GATE.finditer(cell.source):
+        for gate in GATE.finditer(cell.source):
             if opened is None:
                 pieces.append(cell.source[position:gate.start()])
             if gate.group(2) == "start":
@@ -97,7 +97,7 @@ def solution_cells(notebook):
     """Indices of the cells that lie wholly inside a gated solution (between its gate cells)."""
     inside, opened = [], False
     for index, cell in enumerate(notebook.cells):
-        gates = ([gate.group(2) for gate in _GATE.finditer(cell.source)]
+        gates = ([gate.group(2) for gate in GATE.finditer(cell.source)]
                  if cell.cell_type == "markdown" else [])
         if opened and not gates:
             inside.append(index)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from .editions import FOLDED_FIRST_LINE, strip_notebook
+from .editions import FOLDED_FIRST_LINE, GATE, strip_notebook
 
 GLUE_MIME = "application/papermill.record/text/plain"
 # A role: {name}`content`
@@ -322,7 +322,7 @@ def _pieces(notebook):
             yield inside, cell
             continue
         position = 0
-        for gate in _GATE_CELL.finditer(cell.source):
+        for gate in GATE.finditer(cell.source):
             text = cell.source[position:gate.start()]
             if text.strip():
                 yield inside, nbformat.v4.new_markdown_cell(text)
@@ -344,10 +344,6 @@ def _solution_block(cells, localiser):
     body = "\n\n".join(part for part in parts if part)
     return nbformat.v4.new_markdown_cell(
         f"<details>\n<summary>Solution (click to open)</summary>\n\n{body}\n\n</details>")
-
-
-_GATE_CELL = re.compile(r"^[ \t]*(`{3,}|:{3,})[ \t]*\{solution-(start|end)\}[^\n]*\n"
-                        r".*?^[ \t]*\1[ \t]*$\n?", re.MULTILINE | re.DOTALL)
 
 
 def _is_explorer(cell):

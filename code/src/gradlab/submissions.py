@@ -22,7 +22,11 @@ _CHECKED = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_]+)["']""")
 
 
 class Refused(ValueError):
-    """A submission that is not read: not a regular file, too large, not a notebook."""
+    """A submission that is not read: not a regular file, too large, not a notebook, or
+    a notebook that still holds the instructor's solutions."""
+
+
+SOLUTION_GATE = "{solution-start}"
 
 
 @dataclass
@@ -65,6 +69,11 @@ def load(path):
         nbformat.validate(notebook)
     except Exception as error:  # bad UTF-8, bad JSON, too deep, not a notebook: all refused
         raise Refused(f"not a valid notebook ({type(error).__name__})") from None
+    if any(cell.cell_type == "markdown" and SOLUTION_GATE in str(cell.source)
+           for cell in notebook.cells):
+        raise Refused("it still holds the solutions (a {solution-start} block): it was made "
+                      "from the instructor's notebook; hand in your copy of the student "
+                      "edition (make lab), with your own answers")
     cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     return Submission(os.path.basename(path), [c for c in cells if isinstance(c, str)])
 

@@ -14,6 +14,7 @@ of them in one NumPy call per time step. Each run equals the package's
 to rounding (``tests/test_adding.py`` checks it step by step).
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from .. import clip, data, rnn, validate
 BASELINE_MSE = 1.0 / 6.0
 CONVERGED_MSE = 0.05
 TEST_SEED = 2_024
+PARAMETERS = ("W_in", "W_rec", "b", "W_out", "b_out")
 
 
 def build_model(seed, hidden=32):
@@ -41,8 +43,10 @@ class AddingRuns:
     r"""Results of ``run_many``; axes (setting, seed[, step]).
 
     ``settings`` is a list of ``(lr, clip)`` with ``clip`` ``None`` for no clipping.
-    ``loss``, ``grad_norm`` (global norm before clipping) and ``rec_norm``
-    (Frobenius norm of :math:`W_{rec}` after the step) are NaN after a run diverged;
+    ``loss``, ``grad_norm`` (global norm before clipping), ``param_grad_norm`` (the
+    norm of each parameter's gradient, last axis in ``PARAMETERS`` order),
+    ``rec_norm`` and ``out_norm`` (Frobenius norms of :math:`W_{rec}` and
+    :math:`W_{out}` after the step) are NaN after a run diverged;
     ``diverged_step`` is the 0-based step where it stopped, -1 if it did not;
     ``test_mse`` is on a fixed test set (NaN after divergence).
     """
@@ -51,7 +55,9 @@ class AddingRuns:
     seeds: np.ndarray
     loss: np.ndarray
     grad_norm: np.ndarray
+    param_grad_norm: np.ndarray
     rec_norm: np.ndarray
+    out_norm: np.ndarray
     test_mse: np.ndarray
     diverged_step: np.ndarray
 
@@ -68,33 +74,39 @@ class AddingRuns:
         """(setting,) fraction of seeds that hit a non-finite loss, gradient or weight."""
         return (self.diverged_step >= 0).mean(axis=1)
 
-    def blow_up_step(self, factor=2.0):
-        r"""(setting, seed) first step after which :math:`\|W_{rec}\|_F` exceeds ``factor``
-        times its value after step 0 (-1 if it never does).
+    def frozen_step(self):
+        r"""(setting, seed) first step at which the gradients of :math:`W_{in}`,
+        :math:`W_{rec}` and :math:`b` are all exactly zero (-1 if it never comes).
 
-        It dates the blow-up of the recurrent weights, which can come long before a
-        run's loss finally overflows to inf.
+        Then every tanh unit is saturated for every sequence of the batch
+        (:math:`h = \pm 1`, so :math:`1 - h^2 = 0` in floating point); from there on only
+        the linear readout learns, apart from rare steps in which a unit falls short of
+        saturation.
         """
-        grown = np.nan_to_num(self.rec_norm, nan=-np.inf) > factor * self.rec_norm[..., :1]
-        return np.where(grown.any(axis=2), grown.argmax(axis=2), -1)
+        frozen = np.all(self.param_grad_norm[..., :3] == 0.0, axis=-1)
+        return np.where(frozen.any(axis=2), frozen.argmax(axis=2), -1)
+
+    def readout_growth(self):
+        r"""(setting, seed) median factor :math:`\|W_{out}\|_{t+1} / \|W_{out}\|_t` over
+        the steps after ``frozen_step`` (NaN where the network never froze)."""
+        ratio = self.out_norm[..., 1:] / self.out_norm[..., :-1]
+        after = np.arange(ratio.shape[-1]) >= self.frozen_step()[..., None]
+        usable = after & (self.frozen_step()[..., None] >= 0) & np.isfinite(ratio)
+        with warnings.catch_warnings():  # a run that never froze has no ratio: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(np.where(usable, ratio, np.nan), axis=-1)
 
     def summary(self):
-        """One dict per setting: shares over seeds, divergence steps, median test MSE."""
-        rows = []
-        converged, diverged_share = self.share_converged(), self.share_diverged()
-        clipped = self.share_clipped()
-        for i, (lr, limit) in enumerate(self.settings):
-            diverged = self.diverged_step[i][self.diverged_step[i] >= 0]
-            finite = self.test_mse[i][np.isfinite(self.test_mse[i])]
-            rows.append({
-                "lr": lr, "clipping": "none" if limit is None else f"global norm {limit:g}",
-                "converged": converged[i],
-                "diverged": diverged_share[i],
-                "NaN at step": f"{diverged.min()}–{diverged.max()}" if diverged.size else "–",
-                "steps clipped": clipped[i],
-                "median test MSE": float(np.median(finite)) if finite.size else float("nan"),
-            })
-        return rows
+        """One dict per setting: how many seeds diverged.
+
+        Final test MSEs, converged shares, the share of clipped steps and the step of a
+        late divergence are left out: the runs are chaotic, so those move between
+        machines and are shown over seeds instead.
+        """
+        diverged = self.diverged_step >= 0
+        return [{"lr": lr, "clipping": "none" if limit is None else f"global norm {limit:g}",
+                 "diverged": f"{diverged[i].sum()} of {len(self.seeds)}"}
+                for i, (lr, limit) in enumerate(self.settings)]
 
     def share_clipped(self):
         """(setting,) mean over seeds of the share of steps where the clip was active."""
@@ -102,6 +114,18 @@ class AddingRuns:
         active = self.grad_norm > limits[:, None, None]
         steps = np.maximum(np.sum(np.isfinite(self.grad_norm), axis=2), 1)
         return (active.sum(axis=2) / steps).mean(axis=1)
+
+
+def readout_factor(lr, hidden=32):
+    r"""The factor :math:`|1 - 2\eta(H + 1)|` by which plain SGD multiplies the readout's
+    error once every hidden unit is saturated.
+
+    With :math:`h_T = \pm 1` for every sequence the readout sees the same features
+    :math:`(h_T, 1)`, of squared norm :math:`H + 1`; the MSE's curvature along them is
+    :math:`2(H + 1)`, and a step of size :math:`\eta` along a quadratic of curvature
+    :math:`\lambda` multiplies the distance to its minimum by :math:`1 - \eta\lambda`.
+    """
+    return abs(1.0 - 2.0 * lr * (hidden + 1))
 
 
 def run_many(settings, seeds, steps=1000, seq_len=20, hidden=32, batch_size=32,
@@ -127,7 +151,9 @@ def run_many(settings, seeds, steps=1000, seq_len=20, hidden=32, batch_size=32,
                for i in range(5)]
     streams = [training_stream(int(s), steps, seq_len, batch_size) for s in seeds]
     runs = np.tile(np.arange(n_seed), n_set)
-    record = {name: np.full((k, steps), np.nan) for name in ("loss", "grad_norm", "rec_norm")}
+    record = {name: np.full((k, steps), np.nan)
+              for name in ("loss", "grad_norm", "rec_norm", "out_norm")}
+    param_norms = np.full((k, steps, len(PARAMETERS)), np.nan)
     diverged = np.full(k, -1)
     alive = np.ones(k, bool)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -140,7 +166,8 @@ def run_many(settings, seeds, steps=1000, seq_len=20, hidden=32, batch_size=32,
             y = np.stack([streams[r][1][batch] for r in runs[live]])
             current = [w[live] for w in weights]
             loss, grads = _loss_and_grads(current, x, y)
-            total = np.sqrt(sum(np.sum(g.reshape(live.size, -1) ** 2, axis=1) for g in grads))
+            squares = [np.sum(g.reshape(live.size, -1) ** 2, axis=1) for g in grads]
+            total = np.sqrt(sum(squares))
             scale = lrs[live] * np.minimum(limits[live] / (total + clip.EPS), 1.0)
             for w, now, g in zip(weights, current, grads):
                 w[live] = now - scale.reshape((-1,) + (1,) * (g.ndim - 1)) * g
@@ -149,18 +176,23 @@ def run_many(settings, seeds, steps=1000, seq_len=20, hidden=32, batch_size=32,
                 axis=0)
             record["loss"][live, step] = loss
             record["grad_norm"][live[np.isfinite(loss)], step] = total[np.isfinite(loss)]
-            record["rec_norm"][live[finite], step] = np.sqrt(
-                np.sum(weights[1][live[finite]] ** 2, axis=(1, 2)))
+            param_norms[live[np.isfinite(loss)], step] = np.sqrt(
+                np.stack(squares, axis=1)[np.isfinite(loss)])
+            for name, w in (("rec_norm", weights[1]), ("out_norm", weights[3])):
+                record[name][live[finite], step] = np.sqrt(
+                    np.sum(w[live[finite]] ** 2, axis=(1, 2)))
             diverged[live[~finite]] = step
             alive[live[~finite]] = False
         x_test, y_test = data.make_adding_problem(n_test, seq_len, seed=TEST_SEED)
         test = _predict(weights, np.broadcast_to(x_test, (k,) + x_test.shape))
         test_mse = np.where(alive, np.mean((test - y_test) ** 2, axis=(1, 2)), np.nan)
     shape = (n_set, n_seed)
-    return AddingRuns(settings, seeds,
-                      *(record[name].reshape(shape + (steps,))
-                        for name in ("loss", "grad_norm", "rec_norm")),
-                      test_mse.reshape(shape), diverged.reshape(shape))
+    loss, grad_norm, rec_norm, out_norm = (record[name].reshape(shape + (steps,))
+                                           for name in ("loss", "grad_norm", "rec_norm",
+                                                        "out_norm"))
+    return AddingRuns(settings, seeds, loss, grad_norm,
+                      param_norms.reshape(shape + (steps, len(PARAMETERS))), rec_norm,
+                      out_norm, test_mse.reshape(shape), diverged.reshape(shape))
 
 
 def _hidden_states(weights, x):

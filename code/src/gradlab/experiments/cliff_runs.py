@@ -3,7 +3,9 @@ r"""Chapter 4's experiments on the cliff of ``gradlab.cliff``.
 * statistics of :math:`\|\nabla E\|` on a grid and in a fine scan across the wall;
 * gradient descent from one start with and without global-norm clipping, run
   side by side in one vectorised pass (one column per threshold);
-* the share of starts in a small box around a point that reach a low loss;
+* the share of starts in a small box around a point that reach a low loss, with
+  its 95 % interval, and how one descent's outcome moves when its start moves by
+  far less than any plotting grid resolves;
 * the gradient norms met by unclipped descent, for choosing a threshold.
 """
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import cliff, validate
+from .. import cliff, stats, validate
 from ..clip import EPS
 
 LOW_LOSS = 0.01
@@ -65,8 +67,7 @@ def trajectories(start, lr, n_steps, thresholds):
     """
     lr = validate.positive_number(lr, "lr")
     n_steps = validate.positive_int(n_steps, "n_steps")
-    limits = np.array([np.inf if c is None else validate.positive_number(c, "threshold")
-                       for c in thresholds])
+    limits = cliff.clip_limits(thresholds)
     k = len(limits)
     params = np.empty((n_steps + 1, k, 2))
     losses = np.empty((n_steps + 1, k))
@@ -123,6 +124,13 @@ def box_starts(centre, half_width, n_per_side=21):
     return np.column_stack([W.ravel(), B.ravel()])
 
 
+def nearby_starts(start, n=1000, radius=1e-12, seed=0):
+    """``n`` starts (n, 2) drawn uniformly within ``radius`` of ``start`` in each coordinate."""
+    rng = np.random.default_rng(seed)
+    offsets = rng.uniform(-radius, radius, (validate.positive_int(n, "n"), 2))
+    return np.asarray(start, np.float64) + offsets
+
+
 @dataclass
 class BoxShare:
     """Final losses (N,) of descent from every start (N, 2), without and with clipping."""
@@ -140,22 +148,44 @@ class BoxShare:
     def clipped_share(self):
         return float(np.mean(self.clipped_loss < self.low_loss))
 
+    @property
+    def plain(self):
+        """The unclipped share as a ``stats.Share`` (with its 95 % interval)."""
+        return stats.share(self.plain_loss < self.low_loss)
+
+    @property
+    def clipped(self):
+        """The clipped share as a ``stats.Share`` (with its 95 % interval)."""
+        return stats.share(self.clipped_loss < self.low_loss)
+
 
 def box_share(centre, half_width, lr, n_steps=100, threshold=1.0, n_per_side=21,
               low_loss=LOW_LOSS):
     """Share of starts in the box that end below ``low_loss``, with and without clipping."""
     starts = box_starts(centre, half_width, n_per_side)
-    with np.errstate(over="ignore", invalid="ignore"):
-        plain = cliff.descend_many(starts, lr, n_steps)
-        clipped = cliff.descend_many(starts, lr, n_steps, max_norm=threshold)
-    return BoxShare(starts, plain, clipped, low_loss)
+    runs = cliff.descend_many(starts, lr, n_steps, [None, threshold])
+    return BoxShare(starts, runs.final_loss[0], runs.final_loss[1], low_loss)
 
 
 def share_by_threshold(starts, lr, thresholds, n_steps=100, low_loss=LOW_LOSS):
-    """Share of ``starts`` (N, 2) that end below ``low_loss`` for each clipping threshold."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.array([np.mean(cliff.descend_many(starts, lr, n_steps, max_norm=c) < low_loss)
-                         for c in thresholds])
+    """``stats.Share`` of ``starts`` (N, 2) that end below ``low_loss``, one per threshold."""
+    runs = cliff.descend_many(starts, lr, n_steps, thresholds)
+    return [stats.share(reached) for reached in runs.reached(low_loss)]
+
+
+def threshold_range(thresholds, shares, at_least=0.9):
+    """``(lowest, highest)`` threshold whose share is at least ``at_least``.
+
+    Raises ``ValueError`` if no threshold qualifies or if those that do are not
+    consecutive in ``thresholds`` (then "from ... to ..." would not be true).
+    """
+    good = np.flatnonzero([s.fraction >= at_least for s in shares])
+    if good.size == 0:
+        raise ValueError(f"no threshold reaches a share of {at_least:g}")
+    if np.any(np.diff(good) != 1):
+        raise ValueError(f"the thresholds with a share of at least {at_least:g} are not "
+                         "consecutive")
+    return float(thresholds[good[0]]), float(thresholds[good[-1]])
 
 
 def observed_norms(starts, lr, n_steps):

@@ -7,7 +7,8 @@ r"""Chapter 4's small demonstrations of clipping, each a pure function over ``gr
   accumulation, the norm the clip function returns, global versus per-tensor
   norms, what a NaN does, clipping before momentum and Adam;
 * policies for a non-finite gradient: raise, skip the step, or fall back to a
-  small multiple of the weights (Pascanu et al.'s code).
+  small multiple of the weights (Pascanu et al.'s code);
+* the ranges of 16-bit floats, where a squared norm and a loss-scaled gradient overflow.
 
 Gradients are 1-D arrays (d,) or lists of arrays; nothing here draws.
 """
@@ -300,6 +301,51 @@ def run_policy(policy, scenario, w0=(6.0, 6.0), lr=0.2, n_steps=60, max_norm=1.0
     weights = np.array(weights)
     loss = 0.5 * np.sum((weights - OPTIMUM) ** 2, axis=1)
     return PolicyRun(policy, weights, loss, events, stopped, message)
+
+
+# --- 16-bit floats ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FloatFormat:
+    r"""A binary floating-point format with ``exponent_bits`` :math:`e` and ``fraction_bits`` :math:`f`.
+
+    Largest finite value :math:`(2 - 2^{-f})\,2^{2^{e-1}-1}`, smallest normal value
+    :math:`2^{2-2^{e-1}}`, machine epsilon :math:`2^{-f}` (the IEEE 754 layout, which
+    bfloat16 shares: it is float32 with the last 16 fraction bits dropped).
+    """
+
+    name: str
+    exponent_bits: int
+    fraction_bits: int
+
+    @property
+    def largest(self):
+        return (2.0 - 2.0**-self.fraction_bits) * 2.0 ** (2 ** (self.exponent_bits - 1) - 1)
+
+    @property
+    def smallest_normal(self):
+        return 2.0 ** (2 - 2 ** (self.exponent_bits - 1))
+
+    @property
+    def epsilon(self):
+        return 2.0**-self.fraction_bits
+
+    @property
+    def norm_limit(self):
+        r"""The norm above which :math:`\|g\|^2` is no longer finite: :math:`\sqrt{\max}`."""
+        return float(np.sqrt(self.largest))
+
+
+FLOAT16 = FloatFormat("float16", 5, 10)
+BFLOAT16 = FloatFormat("bfloat16", 8, 7)
+FLOAT32 = FloatFormat("float32", 8, 23)
+
+
+def norm_in_float16(g):
+    """The 2-norm of ``g`` computed in float16 arithmetic (``inf`` once the squares overflow)."""
+    with np.errstate(over="ignore"):
+        return float(np.linalg.norm(np.asarray(g, np.float16)))
 
 
 def threshold_from_norms(norms, percentile=90.0):

@@ -87,22 +87,31 @@ class Case:
     runs: list
 
     @property
-    def effective_lr(self):
-        return effective_lr(self.lr, self.form)
+    def saturated(self):
+        """Mean over seeds of the share of training points inside the loss clamp."""
+        return float(np.mean([r.saturated for r in self.runs]))
 
-    def summary(self):
-        """Medians over seeds of final loss and accuracy; means of clip and saturation shares."""
-        return {
-            "form": FORM_NAMES.get(self.form, self.form), "lr": self.lr,
-            "effective lr": self.effective_lr,
-            "clip": "none" if self.clipvalue is None else f"{self.clipvalue:g}",
-            "inputs": self.inputs,
-            "final loss": float(np.median([r.final_loss for r in self.runs])),
-            "accuracy": float(np.median([r.accuracy for r in self.runs])),
-            "clip active": float(np.mean([r.history.share_clipped() for r in self.runs])),
-            "saturated": float(np.mean([r.saturated for r in self.runs])),
-            "diverged": sum(r.history.diverged is not None for r in self.runs),
-        }
+
+def label(case):
+    """A short row label: "averaged 0.1, raw" with ", clip 1" when clipped."""
+    text = f"{FORM_NAMES[case.form]} {case.lr:g}, {case.inputs}"
+    return text if case.clipvalue is None else f"{text}, clip {case.clipvalue:g}"
+
+
+def saturation_rows(cases):
+    """One row per (form, lr, inputs): effective lr and the saturated share without and
+    with clipping (means over seeds, in %), for a narrow table."""
+    groups = {}
+    for case in cases:
+        groups.setdefault((case.form, case.lr, case.inputs), []).append(case)
+    rows = []
+    for (form, lr, inputs), group in groups.items():
+        shares = " / ".join(f"{100 * c.saturated:.0f} %"
+                            for c in sorted(group, key=lambda c: c.clipvalue is not None))
+        rows.append({"momentum form, lr (effective)":
+                     f"{FORM_NAMES[form]}, {lr:g} ({effective_lr(lr, form):g})",
+                     "inputs": inputs, "saturated, no clip / clip": shares})
+    return rows
 
 
 def ablation(form_lrs, clipvalues, inputs, seeds, epochs=200):

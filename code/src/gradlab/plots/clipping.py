@@ -17,7 +17,7 @@ def plot_worked_example(example, axes=None):
     vector divided by its norm: norm clipping keeps the direction, value clipping does not.
     """
     if axes is None:
-        _, axes = figure(ncols=2, width=8.0, height=3.4)
+        _, axes = figure(ncols=2, width=7.2, height=3.1)
     vectors = {"g": example.g, "clipped by norm": example.by_norm.after,
                "clipped by value": example.by_value.after}
     index = np.arange(len(example.g))
@@ -94,7 +94,7 @@ def plot_optimizer_traces(traces, threshold, axes=None):
     ``traces`` maps an optimiser name to ``(unclipped, clipped)`` ``OptimizerTrace`` pairs.
     """
     if axes is None:
-        _, axes = figure(ncols=len(traces), width=8.0, height=3.2)
+        _, axes = figure(ncols=len(traces), width=7.2, height=3.0)
     axes = np.atleast_1d(axes)
     for ax, (name, pair) in zip(axes, traces.items()):
         for i, (label, trace) in enumerate(zip(("no clipping", f"clipped at {threshold:g}"), pair)):
@@ -114,7 +114,7 @@ def plot_policy_runs(runs_by_scenario, axes=None):
     ``runs_by_scenario`` maps a scenario name to a list of ``PolicyRun``.
     """
     if axes is None:
-        _, axes = figure(ncols=len(runs_by_scenario), width=8.0, height=3.2, sharey=True)
+        _, axes = figure(ncols=len(runs_by_scenario), width=7.2, height=3.0, sharey=True)
     axes = np.atleast_1d(axes)
     for ax, (scenario, runs) in zip(axes, runs_by_scenario.items()):
         for i, run in enumerate(runs):

@@ -95,11 +95,112 @@ def curves(ax, series, xlabel, ylabel, log=True, x=None, smooth=1, ylim=None):
     return ax
 
 
+def seed_strip(ax, rows, xlabel, log=True, reference=None):
+    """One row per label: every seed's value as a dot, the median as a bar, the
+    quartiles as a line; non-finite values (diverged runs) are counted at the right.
+
+    ``rows`` maps a label to a 1-D array over seeds; ``reference`` optionally maps a
+    label to a published value, drawn as a star. For chaotic runs, whose single
+    values move between machines while their spread does not.
+    """
+    labels = list(rows)
+    for i, label in enumerate(labels):
+        values = np.asarray(rows[label], float)
+        finite = values[np.isfinite(values)]
+        y = len(labels) - 1 - i
+        color = style(i)["color"]
+        if finite.size:
+            q1, median, q3 = np.percentile(finite, [25, 50, 75])
+            ax.plot([q1, q3], [y, y], color=color, linewidth=3, alpha=0.5, marker="none")
+            ax.plot([median], [y], marker="|", markersize=16, markeredgewidth=2.5,
+                    color=color, linestyle="none")
+            ax.plot(finite, np.full(finite.size, y) + _jitter(finite.size), linestyle="none",
+                    marker=style(i)["marker"], markersize=4, color=color, alpha=0.7)
+        if finite.size < values.size:
+            ax.text(1.0, y, f"{values.size - finite.size} diverged ", ha="right", va="center",
+                    transform=ax.get_yaxis_transform(), fontsize=9,
+                    color=PALETTE["vermillion"])
+        if reference and label in reference:
+            ax.plot([reference[label]], [y], marker="*", markersize=11, linestyle="none",
+                    color=PALETTE["black"])
+    ax.set_yticks(range(len(labels)), labels[::-1])
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.grid(False, axis="y")
+    if log:
+        ax.set_xscale("log")
+        xlabel += " (log scale)"
+    ax.set_xlabel(xlabel)
+    return ax
+
+
+def _jitter(n, width=0.25):
+    """Fixed vertical offsets spreading ``n`` dots over ``[-width, width]``."""
+    return np.linspace(-width, width, n) if n > 1 else np.zeros(n)
+
+
+def shares(ax, rows, xlabel):
+    """One row per label: a ``stats.Share`` as a dot with its 95 % Wilson interval."""
+    labels = list(rows)
+    for i, label in enumerate(labels):
+        share = rows[label]
+        y = len(labels) - 1 - i
+        ax.errorbar([100 * share.fraction], [y],
+                    xerr=[[100 * max(share.fraction - share.low, 0.0)],
+                          [100 * max(share.high - share.fraction, 0.0)]],
+                    capsize=4, linestyle="none", color=style(i)["color"],
+                    marker=style(i)["marker"])
+        ax.text(100 * share.high + 2, y, f"{share.k} of {share.n}", va="center", fontsize=9)
+    ax.set_yticks(range(len(labels)), labels[::-1])
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.set_xlim(0, 115)
+    ax.grid(False, axis="y")
+    ax.set_xlabel(xlabel)
+    return ax
+
+
+def order_drift(ax, runs, labels):
+    """Relative difference of the test MSE between each pair of ``order_twins`` runs.
+
+    ``runs`` is ``regression.order_twins``'s result: rows ``2 i`` and ``2 i + 1`` are
+    one setting summed in two orders. A difference of exactly 0 is drawn at 1e-17.
+    """
+    curves_ = {}
+    for i, label in enumerate(labels):
+        first, second = runs.test_curve[2 * i, 0], runs.test_curve[2 * i + 1, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            curves_[label] = np.maximum(np.abs(second - first) / np.abs(first), 1e-17)
+    curves(ax, curves_, "epoch", "relative difference of the test MSE", ylim=(1e-17, 10))
+    ax.axhline(2.2e-16, color=PALETTE["black"], linewidth=1, linestyle=":")
+    ax.text(1, 3e-16, "one rounding step (2.2e-16)", fontsize=8, va="bottom")
+    return ax
+
+
+def parameter_gradients(ax, norms, names, floor=1e-8):
+    """Each parameter's gradient norm per step (log scale); exact zeros drawn at ``floor``.
+
+    ``norms`` is (steps, n_parameters), NaN after a divergence.
+    """
+    steps = np.arange(len(norms))
+    for i, name in enumerate(names):
+        values = np.where(norms[:, i] == 0.0, floor, norms[:, i])
+        ax.plot(steps, values, label=f"gradient of {name}", markevery=max(len(steps) // 8, 1),
+                **style(i))
+    ax.axhline(floor, color=PALETTE["black"], linewidth=1, linestyle=":")
+    ax.text(steps[-1], floor * 3, "exactly 0", ha="right", va="bottom", fontsize=8)
+    log_y(ax, "gradient norm")
+    ax.set_xlabel("step")
+    ax.legend(fontsize=8)
+    return ax
+
+
 def decision_boundary(xs, ys, p, X, y, ax=None, title=None):
-    """P(class 1) over the plane with the 0.5 contour and the training points."""
+    """P(class 1) over the plane in bands of 0.1, with the 0.5 contour and the training points.
+
+    Bands rather than a smooth shading: they read as well and keep the figure small.
+    """
     fig, ax = _axes(ax, width=3.4, height=3.2)
-    image = ax.pcolormesh(xs, ys, p, cmap=SEQUENTIAL_CMAP, vmin=0.0, vmax=1.0, shading="auto",
-                          rasterized=True)
+    image = ax.contourf(xs, ys, p, levels=np.linspace(0.0, 1.0, 11), cmap=SEQUENTIAL_CMAP,
+                        vmin=0.0, vmax=1.0)
     if np.nanmin(p) < 0.5 < np.nanmax(p):
         ax.contour(xs, ys, p, levels=[0.5], colors=[PALETTE["vermillion"]], linewidths=1.5)
     labels = np.asarray(y).ravel() > 0.5

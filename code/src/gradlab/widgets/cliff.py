@@ -53,7 +53,7 @@ def cliff_explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
 
 def twin_figure(surface, start=(4.0, -4.0), threshold=1.0):
     """The explorer's figure with ``update(lr)`` for a fixed start and threshold."""
-    fig, view = draw_cliff_view(surface, N_STEPS, width=8.0, height=3.3)
+    fig, view = draw_cliff_view(surface, N_STEPS, width=9.0, height=3.2)
 
     def update(lr):
         update_cliff_view(view, compare(start, lr, N_STEPS, threshold))

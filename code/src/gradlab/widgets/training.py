@@ -7,11 +7,14 @@ and an annotation such as "no clipping: diverged at epoch 1, step 8".
 """
 
 import ipywidgets as widgets
+import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 
 from ..experiments import regression
 from ..plots import training as plots
 from .png import png_interactive
+from .twin import kernel_free_twin
 
 LR_RANGE = (-4.0, 0.0)          # log10 of the learning rate
 THRESHOLD_RANGE = (-2.0, 3.0)   # log10 of the clipping threshold
@@ -47,3 +50,14 @@ def training_explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
         value=threshold, base=10, min=THRESHOLD_RANGE[0], max=THRESHOLD_RANGE[1], step=0.25,
         description="threshold", continuous_update=False, readout_format=".2g")
     return png_interactive(explorer.update, lr=lr_slider, threshold=threshold_slider)
+
+
+def twin(lrs=None, threshold=1.0, dpi=80):
+    """Kernel-free twin of ``training_explorer``: one frame per learning rate (log grid
+    from 1e-4 to 1 by default) at a fixed threshold; ``None`` outside the website build."""
+    lrs = np.logspace(*LR_RANGE, 11) if lrs is None else lrs
+    explorer = TrainingExplorer()
+    explorer.update(lrs[0], threshold)
+    with mpl.rc_context({"savefig.dpi": dpi}):  # the player's frames are saved at this dpi
+        return kernel_free_twin(explorer.fig, explorer.update, lrs, name="learning rate",
+                                fmt="{:.2g}")
