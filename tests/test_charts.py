@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from gradlab import charts, mystnb_vega
-from gradlab.widgets import clipping_chart
 
 
 def small_chart(**properties):
@@ -94,19 +93,6 @@ def test_show_displays_the_vegalite_bundle_alone(monkeypatch):
     [((bundle,), options)] = shown
     assert options == {"raw": True}
     assert bundle == {charts.VEGALITE_MIME: charts.spec(small_chart())}
-
-
-def test_clip_vector_chart_has_the_explorers_controls_and_is_small():
-    spec = charts.spec(clipping_chart.chart(g=(4.0, 1.5), threshold=2.0, mode="norm"))
-    params = {param["name"]: param for param in spec["params"]}
-    assert set(params) == {"c", "mode", "g1", "g2"}
-    assert params["mode"]["value"] == "norm" and params["mode"]["bind"]["options"] == [
-        "value", "norm"]
-    assert all(param["bind"]["name"].strip() for param in params.values())
-    assert (params["g1"]["value"], params["g2"]["value"], params["c"]["value"]) == (4.0, 1.5, 2.0)
-    assert len(json.dumps(spec, separators=(",", ":"))) < 8000
-    with pytest.raises(ValueError, match="mode"):
-        clipping_chart.chart(mode="global")
 
 
 def test_the_website_plugin_is_registered_for_myst_nb():
