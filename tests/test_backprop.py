@@ -8,7 +8,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from gradlab import gradcheck, nn  # noqa: E402
+from gradlab import charts, gradcheck, nn  # noqa: E402
 from gradlab.experiments import backprop  # noqa: E402
 from gradlab.plots import backprop as plots  # noqa: E402
 from gradlab.widgets import backprop as explorer_module  # noqa: E402
@@ -148,7 +148,7 @@ def test_weight_comparison_draws_one_curve_per_chain_in_each_panel():
     assert legend.get_window_extent(renderer).y1 < axes[1].get_window_extent(renderer).y0
 
 
-# --- explorer and twin -------------------------------------------------------------------
+# --- explorer and chart -------------------------------------------------------------------
 
 def _controls(widget):
     return {child.description: child for child in widget.children if hasattr(child, "value")}
@@ -184,12 +184,13 @@ def test_explorer_survives_every_extreme(depth, weight, precision):
     assert 0 < low < high < np.inf
 
 
-def test_twin_update_changes_the_drawing_for_each_weight(website):
-    html = explorer_module.twin(depth=6, weights=(0.5, 1.0, 2.0)).data
-    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
-    assert len(frames) == 3 and len(set(frames)) == 3
-    fig, view = explorer_module.chain_figure()
-    explorer_module.show_chain(view, 6, 0.5, "float32")
-    before = view.lines[0].get_ydata().copy()
-    explorer_module.show_chain(view, 6, 2.0, "float32")
-    assert not np.array_equal(before, view.lines[0].get_ydata())
+def test_chart_has_the_explorers_controls_and_no_table():
+    spec = charts.spec(explorer_module.chart(depth=40, weight=0.5, precision="float64"))
+    params = {param["name"]: param for param in spec["params"]}
+    assert {name: param["value"] for name, param in params.items()} == {
+        "L": 40, "w": 0.5, "precision": "float64"}
+    assert params["w"]["bind"]["options"] == list(explorer_module.WEIGHTS)
+    assert params["L"]["bind"]["max"] == explorer_module.MAX_DEPTH
+    assert "datasets" not in spec  # closed forms over a sequence of layers
+    with pytest.raises(ValueError, match="weight one of"):
+        explorer_module.chart(weight=0.3)

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from gradlab import gradcheck, rnn
+from gradlab import charts, gradcheck, rnn
 from gradlab.experiments import bptt
 from gradlab.plots import bptt as bptt_plots
 from gradlab.widgets import bptt as bptt_widgets
@@ -296,7 +296,22 @@ def test_explorer_trace_is_the_sweep_matrix_rescaled():
     assert len(trace.norms) == 40
 
 
-def test_twin_renders_one_frame_per_radius(website):
-    html = bptt_widgets.explorer_twin(radii=(0.5, 1.5), steps=20).data
-    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]*)"', html)
-    assert len(frames) == 2 and frames[0] != frames[1]
+def test_chart_table_covers_the_grid_once_and_matches_the_explorer():
+    rows = bptt_widgets.chart_table()
+    states = list(zip(rows["T"], rows["rho"], rows["activation"], rows["drive"]))
+    grid = len(bptt_widgets.CHART_STEPS) * len(bptt_widgets.CHART_RADII)
+    assert len(states) == len(set(states)) == grid * (len(bptt_widgets.CHART_DRIVES) + 1)
+    trace, _ = bptt_widgets.explorer_trace(100, 1.1, "tanh", 0.5)
+    kept = bptt_widgets.chart_steps(100)
+    assert kept[0] == 1 and kept[-1] == 100 and len(kept) == bptt_widgets.POINTS
+    stored = np.array(rows["log_norm"][states.index((100, 1.1, "tanh", 0.5))].split(), float)
+    assert np.allclose(stored, np.log10(trace.norms[kept - 1]), atol=0.005)
+
+
+def test_chart_has_the_explorers_controls_on_its_grid():
+    spec = charts.spec(bptt_widgets.chart(steps=50, radius=0.5, activation="identity", drive=1.0))
+    params = {param["name"]: param["value"] for param in spec["params"]}
+    assert params == {"T": 50, "rho": 0.5, "activation": "identity", "drive": 1.0}
+    assert len(spec["datasets"]) == 2  # the runs and the kept time steps, each stored once
+    with pytest.raises(ValueError, match="grid"):
+        bptt_widgets.chart(steps=1000)

@@ -1,5 +1,6 @@
 """Chapter 4's clipping demonstrations, their figures and the 2-D clipping explorer."""
 
+import json
 import math
 
 import matplotlib
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
-from gradlab import optim  # noqa: E402
+from gradlab import charts, optim  # noqa: E402
 from gradlab.errors import NonFiniteGradientError  # noqa: E402
 from gradlab.experiments import clipping as C  # noqa: E402
 from gradlab.plots import clipping as plots  # noqa: E402
@@ -180,7 +181,7 @@ def test_figures_draw():
 
 
 def test_explorer_redraws_on_slider_change():
-    w = explorer.clip_vector_explorer(g=(4.0, 1.5), threshold=2.0, mode="value")
+    w = explorer.explorer(g=(4.0, 1.5), threshold=2.0, mode="value")
     after = w.result.axes[0].lines[1]
     first = np.array(after.get_xydata())
     w.children[1].value = "norm"
@@ -192,7 +193,7 @@ def test_explorer_redraws_on_slider_change():
 
 
 def test_explorer_survives_every_extreme():
-    w = explorer.clip_vector_explorer()
+    w = explorer.explorer()
     sliders = [w.children[i] for i in (0, 2, 3)]
     for mode in C.MODES:
         w.children[1].value = mode
@@ -206,9 +207,13 @@ def test_explorer_survives_every_extreme():
     assert "0°" in w.result.axes[0].texts[0].get_text()
 
 
-def test_twin_update_changes_both_panels():
-    fig, update = explorer.twin_figure((4.0, 1.5))
-    before = [ax.lines[1].get_xydata().copy() for ax in fig.axes]
-    update(3.0)
-    after = [ax.lines[1].get_xydata() for ax in fig.axes]
-    assert all(not np.allclose(a, b) for a, b in zip(before, after))
+def test_chart_has_the_explorers_controls_and_is_small():
+    spec = charts.spec(explorer.chart(g=(4.0, 1.5), threshold=2.0, mode="norm"))
+    params = {param["name"]: param for param in spec["params"]}
+    assert {name: param["value"] for name, param in params.items()} == {
+        "c": 2.0, "mode": "norm", "g1": 4.0, "g2": 1.5}
+    assert params["mode"]["bind"]["options"] == list(C.MODES)
+    assert all(param["bind"]["name"].strip() for param in params.values())
+    assert len(json.dumps(spec, separators=(",", ":"))) < 8000  # formulas, no table of states
+    with pytest.raises(ValueError, match="mode"):
+        explorer.chart(mode="global")

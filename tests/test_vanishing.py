@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from gradlab import train
+from gradlab import charts, train
 from gradlab.experiments import deep_mlp
 from gradlab.plots import vanishing as plots
 from gradlab.widgets import vanishing as explorer_module
@@ -212,12 +212,23 @@ def test_explorer_draws_values_next_to_the_float64_limit():
     view.fig.savefig(io.BytesIO(), format="png")     # raised OverflowError on an inf tick
 
 
-def test_twin_update_changes_the_artists_and_renders_frames(website):
-    view = plots.ProfileView(deep_mlp.profile(5, 16))
-    update = explorer_module.depth_updater(view, "normal", "relu", width=16)
-    update(5)
-    first = np.array(view.lines[0].get_ydata(), dtype=float)
-    update(9)
-    assert len(view.lines[0].get_ydata()) == 10 and len(first) == 6
-    html = explorer_module.twin([2, 4, 8], width=16).data
-    assert len(re.findall(r"frames\[\d+\] = ", html)) == 3
+def test_chart_table_holds_every_profile_of_the_grid(monkeypatch):
+    monkeypatch.setattr(explorer_module, "CHART_DEPTHS", (2, 30))
+    rows = explorer_module.chart_table(width=16)
+    combos = len(deep_mlp.INIT_SCHEMES) * len(explorer_module.ACTIVATIONS)
+    assert rows["depth"] == [2] * combos + [30] * combos
+    kept = explorer_module.chart_layers(30)
+    assert kept[0] == 0 and kept[-1] == 30 and len(kept) == explorer_module.POINTS
+    i = rows["activation"].index("tanh", combos)  # depth 30, the first init
+    p = deep_mlp.profile(30, 16, rows["init"][i], "tanh")
+    stored = np.array(rows["backward"][i].split(), dtype=float)
+    assert np.allclose(stored, np.log10(p.gradient_norm[kept]), atol=0.05)
+
+
+def test_chart_has_the_explorers_controls_on_its_grid():
+    spec = charts.spec(explorer_module.chart(depth=100, init="he", activation="tanh"))
+    params = {param["name"]: param["value"] for param in spec["params"]}
+    assert params == {"depth": 100, "init": "he", "activation": "tanh"}
+    assert len(spec["datasets"]) == 2  # the profiles and the kept layers, each stored once
+    with pytest.raises(ValueError, match="grid"):
+        explorer_module.chart(depth=7)

@@ -12,15 +12,24 @@ Registered in _config.yml under ``sphinx: local_extensions``.
   the widget state and the widget JavaScript (require.js and embed-amd.js, about 4.5 MB).
   The website removes the explorers' outputs and shows their kernel-free twins instead, so a
   page that displays no widget view gets neither.
+- A page that shows a chart (``gradlab.mystnb_vega``) gets the vendored Vega, Vega-Lite and
+  vega-embed, before require.js: loaded after it, they would register as anonymous AMD
+  modules instead of defining ``vega``, ``vegaLite`` and ``vegaEmbed``.
 """
 
 import posixpath
 import subprocess
 from pathlib import Path
 
+from gradlab.mystnb_vega import CHART_CLASS
+
 VENDOR_SCRIPT = Path(__file__).with_name("vendor_assets.sh")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+CHART_MARKER = f'class="{CHART_CLASS}"'
+# Relative to _static/, like mathjax_path; in this order, before every default-priority script.
+VEGA_SCRIPTS = ("../vega/vega.min.js", "../vega/vega-lite.min.js", "../vega/vega-embed.min.js")
+VEGA_PRIORITY = 200
 
 
 def vendor_assets(app, config):
@@ -31,6 +40,9 @@ def keep_used_scripts(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
     if scripts is None:
         return
+    if CHART_MARKER in context.get("body", ""):
+        for path in VEGA_SCRIPTS:  # into this page's script_files, sorted by priority later
+            app.builder.add_js_file(path, priority=VEGA_PRIORITY)
     widget_js = {posixpath.join("_static", path) for path in app.config.nb_ipywidgets_js}
     shows_widgets = WIDGET_VIEW in context.get("body", "")
     kept, inline_seen = [], set()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetch the JavaScript the website needs (MathJax 3, require.js, the ipywidgets HTML manager)
+# Fetch the JavaScript the website needs (MathJax 3, require.js, the ipywidgets HTML manager,
+# Vega, Vega-Lite and vega-embed for the explorers' charts)
 # from the npm registry into _vendor/, so the built site loads nothing from a CDN.
 # _vendor/ is git-ignored and copied into the site by `html_extra_path` in _config.yml. Run by
 # `make book` and by tools/site_assets.py at the start of every `jupyter-book build`.
@@ -7,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(mathjax@3.2.2 @jupyter-widgets/html-manager@1.0.6 requirejs@2.3.7)
+PACKAGES=(mathjax@3.2.2 @jupyter-widgets/html-manager@1.0.6 requirejs@2.3.7
+          vega@5.33.1 vega-lite@5.23.0 vega-embed@6.29.0)
 DEST=_vendor
 STAMP="$DEST/.packages"
 
@@ -36,6 +38,7 @@ done
 mathjax="$work/mathjax-3.2.2/package"
 manager="$work/jupyter-widgets-html-manager-1.0.6/package"
 requirejs="$work/requirejs-2.3.7/package"
+vega_packages=(vega-5.33.1 vega-lite-5.23.0 vega-embed-6.29.0)
 
 fresh="$DEST.tmp"
 rm -rf "$fresh"
@@ -52,6 +55,15 @@ cp "$manager/dist/embed-amd.js" "$manager/dist/"*.{woff2,woff,ttf,eot,svg} "$man
    "$fresh/jupyter-widgets/"
 mkdir -p "$fresh/requirejs"
 cp "$requirejs/require.js" "$fresh/requirejs/"
+# Vega, Vega-Lite and vega-embed: their browser builds (UMD: each defines a global unless
+# require.js is already on the page), loaded by pages that show a chart (tools/site_assets.py).
+mkdir -p "$fresh/vega"
+for package in "${vega_packages[@]}"; do
+    name=${package%-*}
+    cp "$work/$package/package/build/$name.min.js" "$fresh/vega/"
+    # vega's tarball has no LICENSE file; each package.json names the licence (BSD-3-Clause)
+    cp "$work/$package/package/package.json" "$fresh/vega/$name.package.json"
+done
 echo "${PACKAGES[*]}" > "$fresh/.packages"
 
 rm -rf "$DEST"

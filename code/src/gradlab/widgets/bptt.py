@@ -1,15 +1,36 @@
-"""Explorer of chapter 3: sequence length, spectral radius, activation → gradient across time."""
+"""Explorer of chapter 3: sequence length, spectral radius, activation → gradient across time.
 
+``explorer`` is the live ipywidget; ``chart`` is the same explorer without a kernel (the
+website, and JupyterLab before anything runs), over a table of ``explorer_trace`` runs on a
+grid of its controls: a few sequence lengths T, the radius ρ in steps of 0.1 and a few input
+scales. Each run keeps about ``POINTS`` time steps of ``log10‖∂L/∂h_k‖`` (two decimals: a
+1 % error, invisible on a log axis), packed as one text field the browser splits; the
+reference line ρ^(T−k) is a formula. A linear RNN's gradient does not depend on its inputs, so
+the identity runs are stored once per (T, ρ).
+"""
+
+import altair as alt
 import ipywidgets as widgets
 import numpy as np
 
+from .. import charts
 from ..experiments import bptt
 from ..plots.bptt import GradientTimeView
 from .png import png_interactive
-from .twin import kernel_free_twin
 
 N_HIDDEN = 32
-TWIN_RADII = tuple(np.round(np.arange(0.5, 1.51, 0.1), 2))
+ACTIVATIONS = ("identity", "tanh")
+# The chart's grid of the explorer's controls.
+CHART_STEPS = (20, 50, 100)
+CHART_RADII = tuple(np.round(np.arange(1, 31) / 10, 1))
+CHART_DRIVES = (0.0, 0.5, 1.0, 2.0, 3.0)
+POINTS = 25
+DESCRIPTION = (
+    "The gradient norm ‖∂L/∂h_k‖ of a recurrent network with 32 hidden units against the time "
+    "step k, on a log scale, for a loss at the last step T, with the line ρ^(T−k) a linear "
+    "network would follow. Controls: the sequence length T, the spectral radius ρ of the "
+    "recurrent weights, the activation and the input scale; a note says where the gradient "
+    "overflowed or underflowed.")
 
 
 def explorer_trace(steps, radius, activation, drive=0.5, seed=0):
@@ -41,12 +62,77 @@ def explorer(steps=100, radius=1.1, activation="tanh", drive=0.5):
         drive=widgets.FloatSlider(drive, min=0.0, max=3.0, step=0.25, description="input std"))
 
 
-def explorer_twin(radii=TWIN_RADII, steps=100, activation="tanh", drive=0.5, dpi=80):
-    """The kernel-free twin: the explorer's figure pre-rendered for every radius in ``radii``."""
-    view = GradientTimeView(dpi=dpi)
+def chart_steps(steps):
+    """The time steps k kept for a run of length ``steps``: about ``POINTS``, ends included."""
+    return np.unique(np.round(np.linspace(1, steps, min(steps, POINTS))).astype(int))
 
-    def update(radius):
-        view.update(*explorer_trace(steps, radius, activation, drive))
 
-    update(radii[0])
-    return kernel_free_twin(view.fig, update, radii, name="spectral radius ρ", fmt="{:.2f}")
+def chart_table():
+    """``explorer_trace`` on the chart's grid: one row per run, log10 norms packed as text."""
+    rows = {"T": [], "rho": [], "activation": [], "drive": [], "slope": [], "note": [],
+            "log_norm": []}
+    for steps in CHART_STEPS:
+        keep = chart_steps(steps) - 1
+        for radius in CHART_RADII:
+            for activation in ACTIVATIONS:
+                for drive in CHART_DRIVES if activation == "tanh" else (0.0,):
+                    trace, message = explorer_trace(steps, radius, activation, drive)
+                    rows["T"].append(steps)
+                    rows["rho"].append(radius)
+                    rows["activation"].append(activation)
+                    rows["drive"].append(drive)
+                    rows["slope"].append(trace.slope)
+                    rows["note"].append(message or "")
+                    rows["log_norm"].append(charts.packed_log10(trace.norms[keep], 2))
+    return rows
+
+
+def chart(steps=100, radius=1.1, activation="tanh", drive=0.5):
+    """The explorer as a Vega-Lite chart (``charts.show`` it) over ``chart_table``."""
+    if (steps not in CHART_STEPS or round(radius, 1) not in CHART_RADII
+            or activation not in ACTIVATIONS or drive not in CHART_DRIVES):
+        raise ValueError(f"the chart's grid: T in {CHART_STEPS}, radius 0.1..3.0 by 0.1, "
+                         f"activation in {ACTIVATIONS}, drive in {CHART_DRIVES}")
+    controls = [
+        alt.param(name="T", value=steps,
+                  bind=alt.binding_select(options=list(CHART_STEPS), name="T ")),
+        alt.param(name="rho", value=radius,
+                  bind=alt.binding_range(min=0.1, max=3.0, step=0.1, name="radius ρ ")),
+        alt.param(name="activation", value=activation,
+                  bind=alt.binding_radio(options=list(ACTIVATIONS), name="activation ")),
+        alt.param(name="drive", value=drive,
+                  bind=alt.binding_select(options=list(CHART_DRIVES), name="input std ")),
+    ]
+    run = (
+        alt.Chart(charts.table(chart_table()))
+        .transform_filter("datum.T == T && abs(datum.rho - rho) < 1e-6 && datum.activation == "
+                          "activation && (activation == 'identity' || datum.drive == drive)")
+    )
+    series = (
+        charts.unpack(charts.with_positions(run, "T", CHART_STEPS, chart_steps, "k"),
+                      ["k", "log_norm"])
+        .transform_calculate(BPTT="datum.log_norm", reference="(T - datum.k) * log(rho) / LN10")
+        .transform_fold(["BPTT", "reference"], as_=["series", "value"])
+        .transform_calculate(series="datum.series == 'BPTT' ? 'BPTT, ' + activation + ' (slope '"
+                                    " + format(datum.slope, '+.3f') + ' per step)' : "
+                                    "'ρ^(T−k) (linear RNN)'")
+        .transform_filter("isFinite(datum.value)")
+    )
+    x = alt.X("k:Q", title="time step k (loss at the last step)",
+              scale=alt.Scale(domainMin=0, domainMax=alt.expr("T + 1"), nice=False))
+    y = alt.Y("value:Q", title="‖∂L/∂h_k‖ (log scale)",
+              axis=alt.Axis(labelExpr="'1e' + datum.value", tickMinStep=1))
+    lines = series.mark_line(strokeWidth=2).encode(
+        x=x, y=y, detail="series:N",
+        color=alt.Color("series:N", legend=alt.Legend(title=None),
+                        scale=alt.Scale(range=[charts.COLORS[0], "#666666"])),
+        strokeDash=alt.StrokeDash("series:N", legend=alt.Legend(title=None),
+                                  scale=alt.Scale(range=[charts.DASHES[0], charts.DASHES[3]])))
+    note = run.transform_filter("datum.note != ''").mark_text(
+        align="left", baseline="top", fontSize=13, color=charts.COLORS[3]).encode(
+        x=alt.value(8), y=alt.value(8), text="note:N")
+    title = alt.Title(alt.expr("'T = ' + T + ', ρ = ' + format(rho, '.1f') + ', input std ' "
+                               "+ drive"))
+    return (alt.layer(lines, note).add_params(*controls)
+            .properties(name="gradient_through_time", width="container", height=300,
+                        title=title, description=DESCRIPTION))
