@@ -126,3 +126,10 @@ def test_normalise_joins_a_stream_split_by_the_kernel_flushing():
     editions.normalise(nb)
     assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
         ("stdout", "a\nb\n"), ("stderr", "warn\n"), ("stdout", "c\n")]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_committed_chapter_is_light(path):
+    """What a student needs to read the notebook before running it, no more (no twins, no
+    widget state): under 600 KB."""
+    assert path.stat().st_size < 600_000, f"{path.name}: {path.stat().st_size} bytes"
