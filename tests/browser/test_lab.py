@@ -97,6 +97,13 @@ def figure_count(notebook):
     return sum("".join(cell["source"]).startswith("**Figure ") for cell in local["cells"])
 
 
+def chart_count(notebook):
+    """Kernel-free charts (Vega-Lite outputs) saved in the local edition's notebook."""
+    local = json.loads((notebook.server.root / notebook.name).read_text())
+    return sum("application/vnd.vegalite.v5+json" in output.get("data", {})
+               for cell in local["cells"] for output in cell.get("outputs", []))
+
+
 def reads_like_the_book(notebook, when):
     """The text checks: no raw MyST or unresolved reference, captions, exercises, no solution."""
     assert notebook.unrendered_markdown_cells() == 0, when
@@ -114,6 +121,12 @@ def test_chapter_runs_and_explorers_redraw_in_jupyterlab(notebook, record_proper
     shots = LAB_SCREENSHOTS / stem
 
     reads_like_the_book(notebook, "before Run All")
+    # JupyterLab draws the explorers' kernel-free charts from the saved outputs, with every control.
+    charts = notebook.panel.locator(".vega-embed")
+    expected = chart_count(notebook)
+    if expected:
+        charts.nth(expected - 1).wait_for(timeout=30_000)
+    assert charts.count() == expected, f"{notebook.name}: {charts.count()} of {expected} charts"
     notebook.screenshot_pages(shots / "before")
     seconds = notebook.run_all()
     record_property(RUN_TIME_KEY, (stem, seconds))
