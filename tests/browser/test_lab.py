@@ -34,6 +34,7 @@ ANSWERS = {
     "04_clipping.ipynb": ("ch4_by_norm", "[1.2, -1.6]", "[3.0, -4.0]"),
     "04_clipping_experiments.ipynb": ("ch4x_travel_bound", "160.0", "16.0"),
     "05_exercises.ipynb": ("depth_constant", "1.0", "0.5"),
+    "06_modern.ipynb": ("ch6_shard_answer", "[85.0, 1 / (85 + 1e-6)]", "[103.0, 1 / 103]"),
 }
 
 
