@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .report import number
+
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
 
 
@@ -58,8 +60,6 @@ class Spread:
 
     def format(self, digits=2):
         """``"median (q1–q3)"`` with ``digits`` significant digits each."""
-        from .report import number
-
         return f"{number(self.median, digits)} ({number(self.q1, digits)}–{number(self.q3, digits)})"
 
 
