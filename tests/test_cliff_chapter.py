@@ -159,7 +159,7 @@ def test_leaving_the_map_is_annotated(small_surface):
 
 
 def test_explorer_redraws_on_slider_change(small_surface):
-    w = explorer.cliff_explorer(small_surface)
+    w = explorer.explorer(small_surface)
     path = w.result.axes[0].lines[1]
     before = path.get_xydata().copy()
     w.children[0].value = 1.0  # learning rate
@@ -169,7 +169,7 @@ def test_explorer_redraws_on_slider_change(small_surface):
 
 
 def test_explorer_survives_every_extreme(small_surface):
-    w = explorer.cliff_explorer(small_surface)
+    w = explorer.explorer(small_surface)
     lr, threshold, start_w, start_b = w.children[:4]
     extremes = [(lr, 10.0**lr.min, 10.0**lr.max),
                 (threshold, 10.0**threshold.min, 10.0**threshold.max),

@@ -16,7 +16,7 @@ from gradlab.widgets import training as explorer  # noqa: E402
 
 @pytest.fixture(scope="module")
 def widget():
-    w = explorer.training_explorer(epochs=5)
+    w = explorer.explorer(epochs=5)
     yield w
     plt.close(w.result)
 

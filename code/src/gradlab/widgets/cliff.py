@@ -1,6 +1,6 @@
 """Explorer: gradient descent on the cliff with and without clipping.
 
-``cliff_explorer`` is the ipywidget (learning rate, threshold, start point);
+``explorer`` is the ipywidget (learning rate, threshold, start point);
 ``cliff_twin`` pre-renders it over a grid of learning rates for the static
 website. Both call ``experiments.cliff_runs.compare`` and draw through
 ``plots.cliff``.
@@ -25,7 +25,7 @@ def background(n=161):
     return cliff.surface(n=n)
 
 
-def cliff_explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
+def explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
     """Sliders for lr, threshold and the start (w, b); returns ``widgets.interactive``."""
     surface = background() if surface is None else surface
     fig, view = draw_cliff_view(surface, N_STEPS)

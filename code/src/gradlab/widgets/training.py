@@ -39,7 +39,7 @@ class TrainingExplorer:
         return self.fig
 
 
-def training_explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
+def explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
     """An ``ipywidgets.interactive``: children[0] learning rate, children[1] threshold."""
     explorer = TrainingExplorer(epochs, seed)
     plt.close(explorer.fig)  # shown through the widget's output only
@@ -53,7 +53,7 @@ def training_explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
 
 
 def twin(lrs=None, threshold=1.0, dpi=80):
-    """Kernel-free twin of ``training_explorer``: one frame per learning rate (log grid
+    """Kernel-free twin of ``explorer``: one frame per learning rate (log grid
     from 1e-4 to 1 by default) at a fixed threshold; ``None`` outside the website build."""
     lrs = np.logspace(*LR_RANGE, 11) if lrs is None else lrs
     explorer = TrainingExplorer()
