@@ -53,10 +53,10 @@ WRONG = {
     "clip_34": ([3.0, 4.0], "norm is 5, above the threshold 2"),
     "clip_68": ([1.6, 1.2], "direction changed"),
     "long_101": (2.0, "multiply"),
-    "long_099": (0.5, "tolerance"),
+    "long_099": (0.5, "rounded to the digits you give"),
     "global_norm_value": (100.1, "sum of the two norms"),
     "global_clipped": ([[1.0, 0.0], [0.0, 0.1]], "per-tensor"),
-    "global_shrink": (1.0, "tolerance"),
+    "global_shrink": (1.0, "rounded to the digits you give"),
     "clip_by_value": (lambda g, c: g, "must lie in [-c, c]"),
     "clip_by_global_norm": (
         lambda grads, m: ([g * min(1, m / np.linalg.norm(g)) for g in grads],

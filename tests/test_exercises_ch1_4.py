@@ -222,3 +222,41 @@ def test_package_values_behind_the_answers():
     assert ch3.gain_to_first_step(high) == pytest.approx(1e3, rel=1e-6)
     # the closed form eta c (1 - mu**100) / (1 - mu), up to the 1e-6 in the clipping factor
     assert ch4.step_after_100() == pytest.approx(0.1 * (1 - 0.9**100) / (1 - 0.9), rel=1e-7)
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("ch3_scalar_interval", [0.933, 1.072]),   # 10**(-3/99) = 0.93258..., 10**(3/99) = 1.0723...
+    ("ch4_value_angle", 8.1),                   # 8.1301...°, rounded to two digits
+    ("ch4_value_angle", 8.13),
+])
+def test_hand_rounded_answers_pass(name, answer):
+    result = evaluate(name, answer)
+    assert result.status == PASS, result.message
+
+
+@pytest.mark.parametrize("name, answer", [
+    ("ch4_value_angle", 8),        # one significant digit: only an exact value would pass
+    ("ch4_value_angle", 8.2),      # two digits, but not the rounding of 8.13
+    ("ch3_scalar_interval", [0.932, 1.072]),
+])
+def test_badly_rounded_answers_fail_and_state_the_rule(name, answer):
+    result = evaluate(name, answer)
+    assert result.status == FAIL
+    if name == "ch4_value_angle":
+        assert "rounded to the digits you give" in result.message
+
+
+def test_typed_digits_and_matches():
+    assert judging.typed_digits(0.933) == (3, 0.0005)
+    assert judging.typed_digits(80.0) == (1, 5.0)
+    assert judging.typed_digits(10 ** (-3 / 99))[0] >= 15
+    assert judging.matches([2.7, 0.93], [2.7048, 0.93258], rtol=1e-9)
+    assert not judging.matches(3.0, 2.7048, rtol=1e-9)       # too few digits
+    assert not judging.matches(2.6, 2.7048, rtol=1e-9)
+
+
+def test_rounding_that_cannot_tell_a_mistake_asks_for_more_digits():
+    judge = judging.number_judge(1.234, mistakes=[(1.236, "a common slip.")])
+    with pytest.raises(judging.Wrong, match="more significant digits"):
+        judge(1.2)
+    assert judge(1.234).passed

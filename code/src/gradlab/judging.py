@@ -12,6 +12,7 @@ reference kept by the judge), and its judge reads what each call returned. The s
 judge runs in ``check()`` in the notebook and in the grader, outside the sandbox.
 """
 
+import decimal
 import numbers
 from dataclasses import dataclass
 
@@ -182,19 +183,67 @@ def close(a, b, rtol, atol=0.0):
     return bool(np.all(np.abs(np.asarray(a) - np.asarray(b)) <= atol + rtol * np.abs(b)))
 
 
+MIN_DIGITS = 2  # a number typed with fewer significant digits is only accepted when exact
+ACCEPTED = (f"accepted: the exact value rounded to the digits you give (at least {MIN_DIGITS} "
+            "significant), or within a relative {rtol:g} of it")
+
+
+def typed_digits(value):
+    """(significant digits, half a unit of the last digit) of ``value`` as Python writes it.
+
+    ``repr`` gives the shortest text that reads back as the same float, so a number typed
+    by hand keeps its digits (0.933 -> (3, 0.0005)) and a computed one has about 17.
+    Trailing zeros do not count (a float cannot tell 1 from 1.0): 80 -> (1, 5.0).
+    """
+    sign, digits, exponent = decimal.Decimal(repr(float(value))).normalize().as_tuple()
+    return len(digits), 0.5 * 10.0 ** exponent
+
+
+def matches(value, expected, rtol, atol=0.0):
+    """Whether each entry of ``value`` is ``expected`` rounded to the entry's own digits
+    (``MIN_DIGITS`` or more), or within ``atol + rtol·|expected|`` of it."""
+    value, expected = np.broadcast_arrays(np.asarray(value, dtype=np.float64),
+                                          np.asarray(expected, dtype=np.float64))
+    for v, e in zip(value.ravel(), expected.ravel()):
+        if abs(v - e) <= atol + rtol * abs(e):
+            continue
+        count, half_unit = typed_digits(v)
+        if not (count >= MIN_DIGITS and abs(v - e) <= half_unit * (1 + 1e-9)):
+            return False
+    return True
+
+
+def _match_or_mistake(value, expected, rtol, atol, mistakes):
+    """``passed()`` when ``value`` matches ``expected``; ``Wrong`` with the message of a known
+    mistake it matches, or when its digits cannot tell the answer from a mistake."""
+    if close(value, expected, rtol, atol):
+        return passed()
+    for wrong_value, message in mistakes:
+        if close(value, wrong_value, rtol, atol):
+            raise Wrong(message)
+    right = matches(value, expected, rtol, atol)
+    wrong = [message for wrong_value, message in mistakes
+             if matches(value, wrong_value, rtol, atol)]
+    if right and wrong:
+        raise Wrong("with these few digits your answer could be right or a common mistake: "
+                    "give more significant digits.")
+    if right:
+        return passed()
+    if wrong:
+        raise Wrong(wrong[0])
+    return None
+
+
 # --- judges for the common kinds of question ---
 
 def number_judge(expected, rtol=1e-6, atol=0.0, mistakes=(), explain="not the right value."):
-    """A judge for a numeric answer; ``mistakes`` pairs a known wrong value with a message."""
+    """A judge for a numeric answer (``matches``: rounded answers pass); ``mistakes`` pairs a
+    known wrong value with a message."""
 
     def judge(answer):
         value = as_number(answer)
-        if close(value, expected, rtol, atol):
-            return passed()
-        for wrong_value, message in mistakes:
-            if close(value, wrong_value, rtol, atol):
-                raise Wrong(message)
-        raise Wrong(f"{explain} (Compared with a relative tolerance of {rtol:g}.)")
+        return (_match_or_mistake(value, expected, rtol, atol, mistakes)
+                or failed(f"{explain} ({ACCEPTED.format(rtol=rtol).capitalize()}.)"))
 
     return judge
 
@@ -236,14 +285,13 @@ def vector_judge(expected, rtol=1e-5, atol=1e-9, properties=None, mistakes=()):
 
     def judge(answer):
         array = as_array(answer, expected.shape)
-        if close(array, expected, rtol, atol):
-            return passed()
-        for wrong_value, message in mistakes:
-            if close(array, wrong_value, rtol, atol):
-                raise Wrong(message)
+        result = _match_or_mistake(array, expected, rtol, atol, mistakes)
+        if result is not None:
+            return result
         if properties is not None:
             properties(array)
-        raise Wrong("the entries are not right yet.")
+        raise Wrong(f"the entries are not right yet. (Each entry is "
+                    f"{ACCEPTED.format(rtol=rtol)}.)")
 
     return judge
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..experiments import bptt
-from ..judging import (Exercise, Wrong, as_array, as_number, number_judge, open_judge,
+from ..judging import (Exercise, Wrong, as_array, as_number, matches, number_judge, open_judge,
                        passed)
 from .ch2 import SIGMOID_GAMMA
 
@@ -64,7 +64,7 @@ def _judge_scalar_interval(answer):
     if low <= 0:
         raise Wrong("the question asks for w > 0: the lower end must be positive.")
     expected = scalar_interval()
-    if np.allclose([low, high], expected, rtol=1e-4, atol=0):
+    if matches([low, high], expected, rtol=1e-4):
         return passed()
     if np.allclose([low, high], 10.0 ** (np.array([-_DECADES, _DECADES]) / _T), rtol=1e-4):
         raise Wrong("the gradient at h_1 crosses 99 steps from h_100, not 100.")
