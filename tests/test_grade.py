@@ -141,7 +141,7 @@ def test_answers_are_judged_outside_from_their_lines():
     lines = [f"{harness.MARKER} depth_w3 {json.dumps(plain.encode(81))}",
              f"{harness.MARKER} depth_w09 {json.dumps(plain.encode(0.6561))}",
              f"{harness.MARKER} depth_w09 {json.dumps(plain.encode(0.6561))}",
-             f"{harness.MARKER} clip_34 {'[' * 50_000}",
+             f"{harness.MARKER} step_lengths {'[' * 50_000}",
              f"{harness.MARKER} clip_by_value "
              + json.dumps(harness.call_all(lambda g, c: np.clip(g, -c, c),
                                            [c.args for c in cases["clip_by_value"]])),
@@ -150,7 +150,7 @@ def test_answers_are_judged_outside_from_their_lines():
     row = grade.judge("s.ipynb", exercises.ch5, run, cases)
     assert {n for n, s in row.scores.items() if s} == {"depth_w3", "clip_by_value"}
     assert "more than once" in row.messages["depth_w09"]
-    assert "could not be read back" in row.messages["clip_34"]
+    assert "could not be read back" in row.messages["step_lengths"]
     assert row.errors[0] == "cell 2 raised ValueError"
     assert row.errors[1].startswith("missing answer cells: depth_constant")
 

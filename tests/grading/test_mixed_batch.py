@@ -25,38 +25,40 @@ BASE_LOOP = ("import numpy as np\n"
              "                pass\n"
              "        except BaseException:\n"
              "            continue")
-NESTED = "clip_34 = []\nfor _ in range(100_000):\n    clip_34 = [clip_34]"
-DEEP_LINE = ("del clip_68\nimport gradlab.harness as h, os\n"  # the only clip_68 answer:
+NESTED = "step_lengths = []\nfor _ in range(100_000):\n    step_lengths = [step_lengths]"
+DEEP_LINE = ("del clip_rate\nimport gradlab.harness as h, os\n"  # the only clip_rate answer:
              "with open(f'/proc/{os.getppid()}/fd/1', 'w') as out:\n"  # 100 000 brackets
-             "    out.write(f\"{h.MARKER} clip_68 {'[' * 100_000}\\n\")")
+             "    out.write(f\"{h.MARKER} clip_rate {'[' * 100_000}\\n\")")
 
+TOTAL = len(NAMES)  # every scored exercise of chapter 5
 HONEST = {  # stem -> (notebook, expected total, words the error column must contain)
-    "honest_plain": (notebook(CORRECT), 15, ""),
-    "honest_styles": (notebook(STYLES), 15, ""),
+    "honest_plain": (notebook(CORRECT), TOTAL, ""),
+    "honest_styles": (notebook(STYLES), TOTAL, ""),
     "honest_styles_2": (notebook(STYLES, header="import numpy as np\nfrom gradlab import checks\n"
-                                                "check = checks.check"), 15, ""),
-    "honest_crash": (notebook(CORRECT, before=["1 / 0"]), 15, "ZeroDivisionError"),
-    "honest_slow_tail": (notebook(CORRECT, after=["import time\ntime.sleep(0.9)"] * 40), 15,
+                                                "check = checks.check"), TOTAL, ""),
+    "honest_crash": (notebook(CORRECT, before=["1 / 0"]), TOTAL, "ZeroDivisionError"),
+    "honest_slow_tail": (notebook(CORRECT, after=["import time\ntime.sleep(0.9)"] * 40), TOTAL,
                          "time limit"),
-    "honest_loud": (notebook(CORRECT, before=["print('x' * 100_000_000)"]), 15, ""),
+    "honest_loud": (notebook(CORRECT, before=["print('x' * 100_000_000)"]), TOTAL, ""),
     "honest_offline": (notebook(CORRECT, before=[
-        "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=3)"]), 15, "OSError"),
+        "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=3)"]), TOTAL,
+        "OSError"),
     "honest_fork_bomb": (notebook(CORRECT, after=[
         "import os, time\nfor _ in range(2000):\n    if os.fork() == 0:\n"
-        "        time.sleep(60)\n        os._exit(0)"]), 15, "Error"),
-    "honest_memory_hog": (notebook(CORRECT, after=["hog = bytearray(16 << 30)"]), 15,
+        "        time.sleep(60)\n        os._exit(0)"]), TOTAL, "Error"),
+    "honest_memory_hog": (notebook(CORRECT, after=["hog = bytearray(16 << 30)"]), TOTAL,
                           "MemoryError"),
-    "honest_escapes": (notebook(CORRECT, after=[f"raise ValueError('{ESCAPE}')"]), 15,
+    "honest_escapes": (notebook(CORRECT, after=[f"raise ValueError('{ESCAPE}')"]), TOTAL,
                        "ValueError"),
     "honest_partial": (notebook(dict(list(CORRECT.items())[:5])), 5, "missing answer cells"),
-    "=1+1": (notebook(CORRECT), 15, ""),
+    "=1+1": (notebook(CORRECT), TOTAL, ""),
 }
 
 COSTS_ONE = {  # stem -> (notebook, the exercise it loses)
     "big_int": (notebook(dict(CORRECT, depth_w3="depth_w3 = 3 ** 5000")), "depth_w3"),
     "catches_base_exception": (notebook(dict(CORRECT, clip_by_value=BASE_LOOP)),
                                "clip_by_value"),
-    "nested_answer": (notebook(dict(CORRECT, clip_34=NESTED)), "clip_34"),
+    "nested_answer": (notebook(dict(CORRECT, step_lengths=NESTED)), "step_lengths"),
     "deep_json_line": (notebook(CORRECT, after=[DEEP_LINE]), None),
 }
 
@@ -69,7 +71,7 @@ NOTHING = {
     "tricks": notebook(dict(UNTOUCHED, depth_w3="class Always:\n    def __eq__(self, o):\n"
                                                 "        return True\ndepth_w3 = Always()",
                             depth_w09="depth_w09 = float('nan')",
-                            clip_34="clip_34 = [1.2, 1.6, 0.0]",
+                            step_lengths="step_lengths = [1.2, 1.6, 0.0]",
                             clip_by_value="clip_by_value = lambda g, c: g * np.nan")),
     "infinite_loop": notebook(WRONG, before=["while True:\n    pass"]),
     "reads_solutions": notebook(WRONG, before=["import gradlab.checks as c\n"
@@ -124,7 +126,7 @@ def test_honest_work_gets_its_marks(batch, stem):
 
 @pytest.mark.parametrize("stem", sorted(COSTS_ONE))
 def test_a_bad_answer_costs_its_exercise_only(batch, stem):
-    lost = COSTS_ONE[stem][1] or "clip_68"
+    lost = COSTS_ONE[stem][1] or "clip_rate"
     row = row_of(batch, stem)
     assert scores(row) == {name: int(name != lost) for name in NAMES}, row
 

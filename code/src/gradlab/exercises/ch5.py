@@ -1,7 +1,7 @@
 r"""The exercises of ``05_exercises.ipynb`` (chapter 5).
 
-Numeric questions: the scalar chain through depth, norm clipping by hand, powers
-near 1 over long ranges, global versus per-parameter norms. Open question: the
+Numeric questions: the scalar chain through depth, step lengths and the clip rate,
+powers near 1 over long ranges, clipped descent on a steep quadratic. Open question: the
 diagnosis of a run that turns NaN. Functions called on random inputs and compared
 with the package and with properties: ``clip_by_value``, ``clip_by_global_norm``,
 ``linear_backward``, ``bptt_step``. And the regression threshold sweep.
@@ -45,38 +45,35 @@ EXERCISES.append(Exercise(
     hint="For which w does w**k not depend on k?",
     solution="w = 1 (more generally |w| = 1): then w**k has size 1 at every depth."))
 
-# --- norm clipping by hand: [3, 4] and [6, 8] at threshold 2 both give [1.2, 1.6] ---
+# --- step lengths under clipping: ||dw|| = lr * min(||g||, c), and the clip rate ---
 
+STEP_NORMS = (0.5, 4.0, 0.8, 10.0, 2.0, 0.25)  # the gradient norms of six steps
+STEP_LR, STEP_CLIP = 0.1, 1.0
+_FACTORS = clip.clip_coefficient(np.array(STEP_NORMS), STEP_CLIP)
+_STEPS = STEP_LR * np.array(STEP_NORMS) * _FACTORS
 
-def _clip_properties(g, threshold):
-    """Property messages for a norm-clipped version of ``g``: bounded norm, same direction."""
+EXERCISES.append(Exercise(
+    "step_lengths",
+    vector_judge(_STEPS, rtol=1e-6, mistakes=[
+        (STEP_LR * np.array(STEP_NORMS), "those are the unclipped steps: a gradient above the "
+                                         "threshold is scaled down to norm c first."),
+        (np.full(len(STEP_NORMS), STEP_LR * STEP_CLIP),
+         "a gradient below the threshold is left as it is: only the larger ones shrink."),
+        (np.array(STEP_NORMS) * _FACTORS, "those are the clipped gradients' norms; the step "
+                                          "is the learning rate times that.")]),
+    hint="A step moves the weights by lr times the clipped gradient, whose norm is "
+         "min(norm, c). Give six numbers, in the order of the steps.",
+    solution=f"lr * min(norm, 1): {np.round(_STEPS, 6).tolist()}; no step is longer than "
+             "lr * c = 0.1."))
 
-    def properties(array):
-        norm = float(np.linalg.norm(array))
-        if norm > threshold * (1 + 1e-6):
-            raise Wrong(f"the clipped vector's norm is {norm:.4g}, above the threshold "
-                        f"{threshold:g}.")
-        cosine = float(array @ g) / (norm * np.linalg.norm(g)) if norm > 0 else 0.0
-        if cosine < 1 - 1e-9:
-            raise Wrong("the direction changed: norm clipping only rescales the vector.")
-        raise Wrong(f"the direction is right but the norm is {norm:.4g}; a vector longer "
-                    f"than the threshold is scaled to norm exactly {threshold:g}.")
-
-    return properties
-
-
-for _name, _g in (("clip_34", [3.0, 4.0]), ("clip_68", [6.0, 8.0])):
-    _g = np.array(_g)
-    EXERCISES.append(Exercise(
-        _name,
-        vector_judge(clip.clip_by_norm(_g, 2.0), properties=_clip_properties(_g, 2.0),
-                     mistakes=[(np.clip(_g, -2, 2), "that is clipping by value: it changed "
-                                                    "the direction.")]),
-        hint="Compute the norm of g, then multiply g by threshold / norm when the norm is "
-             "above the threshold.",
-        solution=f"norm(g) = {np.linalg.norm(_g):g}; factor 2 / {np.linalg.norm(_g):g}; "
-                 "clipped g = [1.2, 1.6], norm 2. Both vectors point the same way, so both "
-                 "clip to the same vector."))
+EXERCISES.append(Exercise(
+    "clip_rate",
+    number_judge(float(np.mean(_FACTORS < 1)), mistakes=[
+        (float(np.sum(_FACTORS < 1)), "that is the number of clipped steps; the rate is the "
+                                      "fraction of all steps.")]),
+    hint="Count the steps whose gradient norm is above the threshold, then divide by the "
+         "number of steps.",
+    solution="Three of six gradients (4, 10 and 2) are above 1: the clip rate is 0.5."))
 
 # --- long sequences: 1.01^100 and 0.99^100 ---
 
@@ -94,37 +91,46 @@ EXERCISES.append(Exercise(
     hint="A factor of 0.99 applied 100 times.",
     solution="0.99**100 ≈ 0.3660 (close to 1/e)."))
 
-# --- global versus per-parameter norm: dL/dW1 = [100, 0], dL/dW2 = [0, 0.1] ---
+# --- clipped descent on a steep quadratic: bounded, but not convergent ---
 
-_W1_GRAD, _W2_GRAD = np.array([100.0, 0.0]), np.array([0.0, 0.1])
-_GLOBAL_CLIPPED, _GLOBAL_NORM = clip.clip_by_global_norm([_W1_GRAD, _W2_GRAD], 1.0)
+QUAD_CURVATURE, QUAD_LR, QUAD_CLIP, QUAD_START = 100.0, 0.1, 1.0, 3.04
 
-EXERCISES.append(Exercise(
-    "global_norm_value",
-    number_judge(_GLOBAL_NORM, rtol=1e-8, mistakes=[
-        (100.1, "that is the sum of the two norms; the global norm is the norm of the "
-                "per-tensor norms."),
-        (100.0, "close, but keep more digits: the small gradient changes the 8th digit.")]),
-    hint="Put all gradient entries in one vector and take its Euclidean norm.",
-    solution="sqrt(100**2 + 0.1**2) ≈ 100.00005."))
 
-EXERCISES.append(Exercise(
-    "global_clipped",
-    vector_judge(np.stack(_GLOBAL_CLIPPED), rtol=1e-6, mistakes=[
-        (np.stack(clip.clip_by_norm([_W1_GRAD, _W2_GRAD], 1.0)),
-         "that is per-tensor clipping (Keras clipnorm); the question asks for the global "
-         "norm, one factor for both tensors.")]),
-    hint="One factor for both tensors: max_norm / (global norm + 1e-6), as PyTorch does. "
-         "Answer with a 2 x 2 array: first row dL/dW1, second row dL/dW2.",
-    solution="factor = 1 / (100.00005 + 1e-6); dL/dW1 ≈ [0.9999995, 0], "
-             "dL/dW2 ≈ [0, 0.0009999995]."))
+def quadratic_descent(n_steps, max_norm=None):
+    r"""Iterates of gradient descent on :math:`f(w) = a w^2 / 2` (gradient :math:`a w`) from
+    ``QUAD_START`` at ``QUAD_LR``, the gradient clipped to :math:`[-c, c]` when ``max_norm``
+    is given: :math:`w \leftarrow w - \eta\,\mathrm{clip}(a w)`."""
+    ws = [QUAD_START]
+    for _ in range(n_steps):
+        g = QUAD_CURVATURE * ws[-1]
+        if max_norm is not None:
+            g = float(np.clip(g, -max_norm, max_norm))
+        ws.append(ws[-1] - QUAD_LR * g)
+    return np.array(ws)
+
+
+_CYCLE = np.sort(quadratic_descent(100, QUAD_CLIP)[-2:])
 
 EXERCISES.append(Exercise(
-    "global_shrink",
-    number_judge(_W2_GRAD[1] / _GLOBAL_CLIPPED[1][1], rtol=1e-3),
-    hint="Divide the size of dL/dW2 before clipping by its size after clipping.",
-    solution="0.1 / 0.0009999995 ≈ 100: the small tensor's step shrinks a hundredfold "
-             "because of a large gradient elsewhere."))
+    "quad_factor",
+    number_judge(abs(1 - QUAD_LR * QUAD_CURVATURE), mistakes=[
+        (QUAD_LR * QUAD_CURVATURE, "that is the step's size relative to w: the new w is "
+                                   "w minus that step."),
+        (1 - QUAD_LR * QUAD_CURVATURE, "the sign flips at every step; the question asks by "
+                                       "what factor |w| grows.")]),
+    hint="Write w_(t+1) = w_t - lr * a * w_t as a multiple of w_t.",
+    solution=f"w_(t+1) = (1 - lr * a) w_t = -9 w_t: |w| grows ninefold a step, with "
+             "alternating sign."))
+
+EXERCISES.append(Exercise(
+    "quad_cycle",
+    vector_judge(_CYCLE, rtol=1e-6, atol=1e-9, mistakes=[
+        (_CYCLE[::-1], "the right pair, but give the smaller value first.")]),
+    hint="While |a w| > c every clipped step moves w by lr * c = 0.1 towards 0. Iterate "
+         "(a loop, or by hand) until the values repeat; answer [smaller, larger].",
+    solution=f"Thirty steps of 0.1 take w from 3.04 to 0.04; there a w = 4 is still clipped, "
+             f"so w jumps to -0.06, then back: the run alternates between "
+             f"{_CYCLE.round(6).tolist()} for ever."))
 
 # --- diagnosis: an open question with a rubric ---
 
