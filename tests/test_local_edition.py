@@ -89,7 +89,8 @@ def test_numbers_follow_the_book_and_a_section_page_shares_its_chapter(book):
 def test_roles_become_text_and_captions_follow_their_figures(book):
     index = local_edition.BookIndex(book)
     one = markdown(local_edition.localise(index, "chapters/one"))
-    assert "\\tag{1.1}\n$$" in one and "See (1.1) and Figure 1.1." in one
+    assert "$$\n\\begin{equation*}\na = b \\tag{1.1}\n\\end{equation*}\n$$" in one
+    assert "See (1.1) and Figure 1.1." in one
     assert "**Figure 1.1.** The first figure." in one
     two = local_edition.localise(index, "chapters/two")
     text = markdown(two)
@@ -172,3 +173,11 @@ def test_the_student_edition_holds_no_solution_code(course):
         local = local_edition.localise(course, docname)
         shown = "\n".join(c.source for c in local.cells)
         assert not [line for line in secret if line in shown], docname
+
+
+def test_every_displayed_equation_is_unnumbered_for_myst_and_tagged_if_labelled(book):
+    localiser = local_edition._Localiser(local_edition.BookIndex(book), "chapters/one")
+    text = localiser.markdown("$$\nx = 1\n$$\n\n> quoted\n>\n> $$\n> y = 2\n> $$ (eq-a)\n")
+    assert text == ("$$\n\\begin{equation*}\nx = 1\n\\end{equation*}\n$$\n\n"
+                    "> quoted\n>\n> $$\n> \\begin{equation*}\n> y = 2 \\tag{1.1}\n"
+                    "> \\end{equation*}\n> $$\n")

@@ -9,7 +9,9 @@ resolves. This module writes a copy of every chapter in plain Jupyter Markdown:
   (the book's values: a note at the top of each notebook says so);
 * ``{numref}``, ``{eq}``, ``{ref}`` become "Figure 2.3", "(2.4)", "Exercise 1.4", a section's
   title; ``{cite}`` becomes "(Pascanu et al., 2013)", with the references listed at the end;
-* a labelled equation gets ``\\tag{2.4}``; a figure's caption is written under it;
+* a displayed equation is wrapped in ``equation*`` (jupyterlab-myst numbers every bare ``$$``
+  block on its own, beside the book's number); a labelled one gets ``\\tag{2.4}``; a figure's
+  caption is written under it;
 * an exercise becomes a bold heading over a quote, an admonition a quote;
 * the student edition has no solutions; the instructor edition (``solutions=True``) keeps each
   as a closed ``<details>`` block of Markdown and code that Run All neither opens nor runs;
@@ -33,6 +35,10 @@ GLUE_MIME = "application/papermill.record/text/plain"
 # A role: {name}`content`
 _ROLE = re.compile(r"\{(glue:text|numref|eq|cite:t|cite:p|cite|ref|doc|term)\}`([^`]*)`")
 _MATH_LABEL = re.compile(r"^\$\$[ \t]*\(([\w-]+)\)[ \t]*$", re.MULTILINE)
+# A displayed equation: $$ on a line of its own, the TeX, then $$ with an optional (label).
+# (In a quote, as an exercise becomes, every line starts with the same "> ".)
+_DISPLAY = re.compile(r"^(?P<quote>(?:> ?)*)\$\$[ \t]*\n(?P<tex>.*?)\n(?P=quote)\$\$[ \t]*"
+                      r"(?:\((?P<label>[\w-]+)\))?[ \t]*$", re.MULTILINE | re.DOTALL)
 _DIRECTIVE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<arg>[^\n]*)\n"
                         r"(?P<body>.*?)^(?P=fence)[ \t]*$\n?", re.MULTILINE | re.DOTALL)
 _TARGET = re.compile(r"^\(([\w-]+)\)=[ \t]*\n", re.MULTILINE)
@@ -282,9 +288,17 @@ class _Localiser:
     def markdown(self, source):
         source = _COMMENT.sub("", _TARGET.sub("", source))
         source = _DIRECTIVE.sub(self.directive, source)
-        source = _MATH_LABEL.sub(lambda m: f"\\tag{{{self._equation(m.group(1))}}}\n$$",
-                                 source)
+        source = _DISPLAY.sub(self.display, source)
         return _ROLE.sub(self.role, source)
+
+    def display(self, match):
+        r"""``$$\begin{equation*} TeX \tag{n} \end{equation*}$$``: MathJax (Notebook 7, VS Code,
+        GitHub) and jupyterlab-myst both show the tag, and myst does not number it again."""
+        quote, label = match.group("quote"), match.group("label")
+        tag = f" \\tag{{{self._equation(label)}}}" if label else ""
+        return "\n".join(quote + line for line in (
+            "$$", "\\begin{equation*}", match.group("tex").removeprefix(quote) + tag,
+            "\\end{equation*}", "$$"))
 
     def _equation(self, label):
         return self.index.numbers[label].strip("()")
