@@ -89,6 +89,13 @@ def test_share_has_the_wilson_interval():
     assert none.low == 0.0 and 0.1 < none.high < 0.2
 
 
+def test_share_prints_enough_decimals_to_tell_its_ends_apart():
+    assert str(stats.share(np.ones(1000, dtype=bool))).endswith("(100.0 %, 95 % interval "
+                                                                 "99.6–100.0 %)")
+    assert "interval 0.0–0.2 %" in str(stats.share(np.zeros(1681, dtype=bool)))
+    assert str(stats.share(np.arange(12) < 5)) == "5 of 12 (42 %, 95 % interval 19–68 %)"
+
+
 def test_share_refuses_anything_but_booleans():
     with pytest.raises(ValueError, match="booleans"):
         stats.share([1, 0, 1])

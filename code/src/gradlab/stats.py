@@ -33,8 +33,10 @@ class Share:
         return self.k / self.n
 
     def __str__(self):
-        return (f"{self.k} of {self.n} ({100 * self.fraction:.0f} %, 95 % interval "
-                f"{100 * self.low:.0f}–{100 * self.high:.0f} %)")
+        point, low, high = (round(100 * v, 6) for v in (self.fraction, self.low, self.high))
+        d = next(d for d in range(3) if d == 2 or len({f"{v:.{d}f}" for v in (point, low, high)})
+                 == len({point, low, high}))  # decimals enough to tell the three apart
+        return f"{self.k} of {self.n} ({point:.{d}f} %, 95 % interval {low:.{d}f}–{high:.{d}f} %)"
 
 
 def share(outcomes):
