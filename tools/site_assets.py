@@ -12,6 +12,8 @@ Registered in _config.yml under ``sphinx: local_extensions``.
   the widget state and the widget JavaScript (require.js and embed-amd.js, about 4.5 MB).
   The website removes the explorers' outputs and shows their kernel-free twins instead, so a
   page that displays no widget view gets neither.
+- The search page gets ``static/search_math.js``, which turns the pages' TeX into plain text
+  before Sphinx cuts a result's summary from it (else a summary reads ``\\(T = 50\\)``).
 - A page that shows a chart (``gradlab.mystnb_vega``) gets the vendored Vega, Vega-Lite and
   vega-embed, before require.js: loaded after it, they would register as anonymous AMD
   modules instead of defining ``vega``, ``vegaLite`` and ``vegaEmbed``.
@@ -30,16 +32,21 @@ CHART_MARKER = f'class="{CHART_CLASS}"'
 # Relative to _static/, like mathjax_path; in this order, before every default-priority script.
 VEGA_SCRIPTS = ("../vega/vega.min.js", "../vega/vega-lite.min.js", "../vega/vega-embed.min.js")
 VEGA_PRIORITY = 200
+STATIC = Path(__file__).with_name("static")
+SEARCH_SCRIPT = "search_math.js"
 
 
 def vendor_assets(app, config):
     subprocess.run(["bash", str(VENDOR_SCRIPT)], check=True)
+    config.html_static_path.append(str(STATIC))
 
 
 def keep_used_scripts(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
     if scripts is None:
         return
+    if pagename == "search":
+        app.builder.add_js_file(SEARCH_SCRIPT)
     if CHART_MARKER in context.get("body", ""):
         for path in VEGA_SCRIPTS:  # into this page's script_files, sorted by priority later
             app.builder.add_js_file(path, priority=VEGA_PRIORITY)

@@ -1,5 +1,7 @@
 """What a reader does on the site: open a solution, move an explorer's slider, search."""
 
+import re
+
 import pytest
 
 from browsing import SITE, chapter_pages
@@ -75,3 +77,19 @@ def test_search_finds_clipping(visit):
     if chapter_pages():
         links = results.locator("a").evaluate_all("links => links.map(a => a.href)")
         assert any("/chapters/" in link for link in links), links
+
+
+def test_search_summaries_show_formulas_as_text_not_tex(visit):
+    """Summaries are cut from the pages' text, where formulas are TeX until MathJax runs."""
+    page = visit("search.html?q=layer").page
+    summaries = page.locator("#search-results ul.search li p.context")
+    summaries.first.wait_for(timeout=15000)
+    page.wait_for_function("""() => {
+        const items = document.querySelectorAll('#search-results ul.search li');
+        return Search.status.innerText.startsWith('Search finished') &&
+            document.querySelectorAll('#search-results ul.search li p.context').length
+                === items.length; }""", timeout=30000)  # every summary fetched
+    texts = summaries.all_inner_texts()
+    assert texts, "no summaries"
+    tex = [text for text in texts if re.search(r"\\[(\[]|\\[A-Za-z]{2,}", text)]
+    assert tex == [], f"summaries with raw TeX: {tex[:2]}"
