@@ -181,3 +181,12 @@ def test_every_displayed_equation_is_unnumbered_for_myst_and_tagged_if_labelled(
     assert text == ("$$\n\\begin{equation*}\nx = 1\n\\end{equation*}\n$$\n\n"
                     "> quoted\n>\n> $$\n> \\begin{equation*}\n> y = 2 \\tag{1.1}\n"
                     "> \\end{equation*}\n> $$\n")
+
+
+def test_placeholders_state_what_their_check_accepts():
+    source = "depth_w3 = ...  # replace ... with your answer\ndepth_w09 = ...\nother = ...\n"
+    stated = local_edition.state_accepted(source).splitlines()
+    assert stated[0] == ("depth_w3 = ...  # replace ... with your answer; accepted: rounded to "
+                         "your digits (at least 2 significant) or within a relative 1e-06")
+    assert stated[1].startswith("depth_w09 = ...  # accepted: rounded to your digits")
+    assert stated[2] == "other = ..."  # not an exercise

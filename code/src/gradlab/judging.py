@@ -73,6 +73,12 @@ class Exercise:
     calls: object = None
     show_solution: bool = True
     scored: bool = True
+    accepts: str = ""  # what passes, stated where the answer is typed; the judge's by default
+
+    def __post_init__(self):
+        if not self.accepts:
+            self.accepts = ("a function, run on inputs drawn at random" if self.calls is not None
+                            else getattr(self.judge, "accepts", ""))
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,12 @@ ACCEPTED = (f"accepted: the exact value rounded to the digits you give (at least
             "significant), or within a relative {rtol:g} of it")
 
 
+def accepts_numbers(rtol):
+    """What ``number_judge``/``vector_judge`` accept, in the words of a placeholder comment."""
+    return (f"rounded to your digits (at least {MIN_DIGITS} significant) or within a "
+            f"relative {rtol:g}")
+
+
 def typed_digits(value):
     """(significant digits, half a unit of the last digit) of ``value`` as Python writes it.
 
@@ -245,6 +257,7 @@ def number_judge(expected, rtol=1e-6, atol=0.0, mistakes=(), explain="not the ri
         return (_match_or_mistake(value, expected, rtol, atol, mistakes)
                 or failed(f"{explain} ({ACCEPTED.format(rtol=rtol).capitalize()}.)"))
 
+    judge.accepts = accepts_numbers(rtol)
     return judge
 
 
@@ -258,6 +271,7 @@ def whole_number_judge(expected, what="a count", mistakes=()):
             raise Wrong(f"{value:g} is not a whole number; {what} is expected.")
         return exact(value)
 
+    judge.accepts = "a whole number, exactly"
     return judge
 
 
@@ -276,6 +290,7 @@ def choice_judge(choices, expected, mistakes=(), rtol=1e-9):
                 raise Wrong(message)
         raise Wrong("that is not the right choice yet.")
 
+    judge.accepts = "one of " + ", ".join(f"{c:g}" for c in choices)
     return judge
 
 
@@ -293,6 +308,7 @@ def vector_judge(expected, rtol=1e-5, atol=1e-9, properties=None, mistakes=()):
         raise Wrong(f"the entries are not right yet. (Each entry is "
                     f"{ACCEPTED.format(rtol=rtol)}.)")
 
+    judge.accepts = ("each entry " + accepts_numbers(rtol)) if rtol else "exact values"
     return judge
 
 
@@ -313,6 +329,7 @@ def open_judge(rubric, min_words=15):
         return Result(OPEN, "this question is not scored. Compare your answer with the "
                             f"rubric:\n{points}")
 
+    judge.accepts = "a text of a few sentences; not scored"
     return judge
 
 

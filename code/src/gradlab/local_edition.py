@@ -15,6 +15,7 @@ resolves. This module writes a copy of every chapter in plain Jupyter Markdown:
 * an exercise becomes a bold heading over a quote, an admonition a quote;
 * the student edition has no solutions; the instructor edition (``solutions=True``) keeps each
   as a closed ``<details>`` block of Markdown and code that Run All neither opens nor runs;
+* each answer's placeholder comment says what its check accepts;
 * website-only cells (the explorers' kernel-free twins) go, and each explorer says what running
   its cell adds.
 
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import exercises
 from .editions import GATE, strip_notebook
 
 GLUE_MIME = "application/papermill.record/text/plain"
@@ -43,6 +45,8 @@ _DIRECTIVE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<a
                         r"(?P<body>.*?)^(?P=fence)[ \t]*$\n?", re.MULTILINE | re.DOTALL)
 _TARGET = re.compile(r"^\(([\w-]+)\)=[ \t]*\n", re.MULTILINE)
 _COMMENT = re.compile(r"^%[^\n]*\n?", re.MULTILINE)
+# An answer's placeholder line: name = ...  # what to give
+_PLACEHOLDER = re.compile(r"^(?P<name>\w+) = \.\.\.(?P<comment>[ \t]*#[^\n]*)?$", re.MULTILINE)
 _HEADING = re.compile(r"^#+[ \t]+(.+)$", re.MULTILINE)
 _OPTION = re.compile(r"^:([\w-]+):[ \t]*(.*)$")
 TWIN_CALL = re.compile(r"(\b|_)twin\(")
@@ -401,6 +405,7 @@ def _local_cells(cell, localiser):
     tags = code.metadata.get("tags", [])
     if "remove-input" in tags or "remove-cell" in tags:
         code.metadata.setdefault("jupyter", {})["source_hidden"] = True
+    code.source = state_accepted(code.source)
     out = []
     if _is_explorer(cell):
         code.outputs = []
@@ -415,6 +420,20 @@ def _local_cells(cell, localiser):
         out.append(nbformat.v4.new_markdown_cell(
             f"**{number}.** {localiser.markdown(figure['caption'])}"))
     return out
+
+
+def state_accepted(source):
+    """Each answer's placeholder says what its check accepts (``Exercise.accepts``):
+    ``x = ...  # two numbers; accepted: rounded to your digits ...``."""
+
+    def annotate(match):
+        exercise = exercises.ALL.get(match.group("name"))
+        if exercise is None or not exercise.accepts:
+            return match.group(0)
+        separator = "; " if match.group("comment") else "  # "
+        return f"{match.group(0)}{separator}accepted: {exercise.accepts}"
+
+    return _PLACEHOLDER.sub(annotate, source)
 
 
 def write_local_edition(root, dest, solutions=False, keep_existing=False):

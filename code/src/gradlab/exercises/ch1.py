@@ -121,4 +121,5 @@ EXERCISES.append(Exercise(
     hint="backprop.eps_sweep(model, X, eps_values) returns one error per step; take the step "
          "where it is smallest (np.argmin).",
     solution="eps_values[np.argmin(backprop.eps_sweep(model, X, eps_values))]: a middle step, "
-             "near u**(1/3) for float64, where truncation and round-off errors balance."))
+             "near u**(1/3) for float64, where truncation and round-off errors balance.",
+    accepts="one of " + ", ".join(f"{e:g}" for e in EPS_VALUES)))

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import nn
 from ..experiments import deep_mlp, regression
-from ..judging import Exercise, choice_judge, number_judge, vector_judge
+from ..judging import Exercise, accepts_numbers, choice_judge, number_judge, vector_judge
 
 NOTEBOOK, CHAPTER = "02_vanishing_exploding.ipynb", 2
 EXERCISES = []
@@ -80,7 +80,8 @@ def _judge_normal_growth(answer):
 EXERCISES.append(Exercise(
     "ch2_normal_growth", _judge_normal_growth,
     hint="N(0, 1) weights have variance 1 = c/n, so c = n = 32; use the factor sqrt(c/2).",
-    solution=f"sqrt(32 / 2) = {relu_scale_factor(_WIDTH):g}; the measurement scatters around it."))
+    solution=f"sqrt(32 / 2) = {relu_scale_factor(_WIDTH):g}; the measurement scatters around it.",
+    accepts=accepts_numbers(1e-6)))
 
 # --- how early does the alarm ring on the raw-target run at lr 0.002? ---
 
@@ -113,7 +114,8 @@ EXERCISES.append(Exercise(
     hint="For each factor: slow.history.diverged.step - deep_mlp.first_alarm("
          "slow.history.grad_norm, factor=factor). Four whole numbers, factor 3 first.",
     solution="[slow.history.diverged.step - deep_mlp.first_alarm(slow.history.grad_norm, "
-             "factor=f) for f in (3, 10, 30, 100)]: the smaller the factor, the earlier."))
+             "factor=f) for f in (3, 10, 30, 100)]: the smaller the factor, the earlier.",
+    accepts="whole numbers of steps, exactly"))
 
 # --- is a smaller learning rate enough? ---
 
@@ -142,4 +144,5 @@ EXERCISES.append(Exercise(
     hint="regression.run(raw, lr=lr).history.diverged is None for a run that survived; "
          "answer with the largest such rate of the four.",
     solution="Of the four, the rates that survive are the two smallest; the largest of them is "
-             "the answer, and its test MSE is still far above that of the standardised target."))
+             "the answer, and its test MSE is still far above that of the standardised target.",
+    accepts="one of " + ", ".join(f"{lr:g}" for lr in LEARNING_RATES)))

@@ -11,8 +11,8 @@ from functools import lru_cache
 import numpy as np
 
 from ..experiments import bptt
-from ..judging import (Exercise, Wrong, as_array, as_number, matches, number_judge, open_judge,
-                       passed)
+from ..judging import (Exercise, Wrong, accepts_numbers, as_array, as_number, matches,
+                       number_judge, open_judge, passed)
 from .ch2 import SIGMOID_GAMMA
 
 NOTEBOOK, CHAPTER = "03_bptt.ipynb", 3
@@ -79,7 +79,8 @@ def _judge_scalar_interval(answer):
 EXERCISES.append(Exercise(
     "ch3_scalar_interval", _judge_scalar_interval,
     hint="Solve 10**-3 <= w**99 <= 10**3 for w: take the 99th root. Answer [low, high].",
-    solution="10**(-3/99) <= w <= 10**(3/99), within about 7 % of 1."))
+    solution="10**(-3/99) <= w <= 10**(3/99), within about 7 % of 1.",
+    accepts="each end " + accepts_numbers(1e-4)))
 
 # --- how much input stops the explosion (W_rec = 1.1 Q, tanh)? ---
 
@@ -118,7 +119,8 @@ EXERCISES.append(Exercise(
     hint="bptt.saturation_counterexample(d, n_hidden=32, scale=1.1, steps=100).slope for d in "
          "steps of 0.05 from 0; answer an input std where the slope is near zero.",
     solution="The slope is positive without input and negative from a small input std on; any "
-             "value between the last positive and the first negative grid point counts."))
+             "value between the last positive and the first negative grid point counts.",
+    accepts=f"an input std where the slope changes sign, to the grid's {DRIVES[1] - DRIVES[0]:g}"))
 
 # --- choosing a truncation window (delayed recall, rho = 1.0 and 1.5) ---
 
@@ -169,7 +171,8 @@ EXERCISES.append(Exercise(
          "[window for rho = 1.0, window for rho = 1.5].",
     solution="For each radius: c.windows[np.argmax(c.cosine >= 0.99)]. Both windows are "
              "shorter than the delay of 20 steps, so they cut the link from a target to its "
-             "input."))
+             "input.",
+    accepts="whole numbers of steps, exactly"))
 
 # --- rho(W) <= sigma_max(W): an open question ---
 

@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import optim
 from ..experiments import cliff_runs, clipping
-from ..judging import Exercise, Wrong, as_array, as_number, number_judge, passed, vector_judge
+from ..judging import (Exercise, Wrong, accepts_numbers, as_array, as_number, number_judge,
+                       passed, vector_judge)
 
 NOTEBOOK, CHAPTER = "04_clipping.ipynb", 4
 EXERCISES = []
@@ -91,7 +92,8 @@ EXERCISES.append(Exercise(
     hint="An entry below c keeps its value, an entry above c is multiplied by c / |g_i|: for "
          "one common factor, every non-zero entry must exceed c by the same ratio.",
     solution="For example g = (7, 0, -7) with c = 2, clipped to (2, 0, -2): all non-zero "
-             "entries have the same size and exceed c."))
+             "entries have the same size and exceed c.",
+    accepts="any pair (g, c) that answers the question"))
 
 # --- global clipping shrinks a healthy tensor: norms 1000 and 0.5, c = 1 ---
 
@@ -141,7 +143,8 @@ EXERCISES.append(Exercise(
     "ch4_momentum_step100", _judge_step_100,
     hint="clipping.optimizer_trace(np.tile([60.0, 80.0], (100, 1)), sgd_momentum, "
          "global_clipnorm=1).step_length[-1]; keep all digits.",
-    solution="eta c (1 - mu**100) / (1 - mu): within 3e-5 of the bound."))
+    solution="eta c (1 - mu**100) / (1 - mu): within 3e-5 of the bound.",
+    accepts=accepts_numbers(1e-6)))
 
 # --- the cliff: a box of half-width 0.1 around (4, -4) at lr 0.5 ---
 
@@ -165,4 +168,5 @@ EXERCISES.append(Exercise(
     hint="b = cliff_runs.box_share((4.0, -4.0), 0.1, 0.5, threshold=1.0); answer "
          "[b.plain_share, b.clipped_share].",
     solution="[b.plain_share, b.clipped_share]: clipping still raises the share of runs that "
-             "reach a low loss."))
+             "reach a low loss.",
+    accepts="each entry " + accepts_numbers(1e-6)))

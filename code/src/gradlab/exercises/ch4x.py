@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..experiments import adding
-from ..judging import Exercise, number_judge, vector_judge
+from ..judging import Exercise, accepts_numbers, number_judge, vector_judge
 
 NOTEBOOK, CHAPTER = "04_clipping_experiments.ipynb", 4
 EXERCISES = []
@@ -75,4 +75,5 @@ EXERCISES.append(Exercise(
          "np.percentile(early, 90) and np.mean(early > 1.0). Answer the three numbers in "
          "that order.",
     solution="[np.median(early), np.percentile(early, 90), np.mean(early > 1.0)]: the median "
-             "is above 1, so a threshold of 1.0 clips most ordinary steps (tight)."))
+             "is above 1, so a threshold of 1.0 clips most ordinary steps (tight).",
+    accepts="each entry " + accepts_numbers(1e-3)))

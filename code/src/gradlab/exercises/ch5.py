@@ -389,4 +389,5 @@ EXERCISES.append(Exercise(
          "seeds (axis=1) and the threshold where it is smallest.",
     solution="sweep = regression.threshold_sweep(regression.load(), thresholds, seeds); "
              "best = {mode: thresholds[np.nanargmin(np.nanmedian(r.test_mse, axis=1))] "
-             "for mode, r in sweep.items()}"))
+             "for mode, r in sweep.items()}",
+    accepts="one of the swept thresholds for each mode"))
