@@ -9,14 +9,17 @@
     sqrt: "√", cdot: "·", times: "×", le: "≤", leq: "≤", ge: "≥", geq: "≥", ne: "≠",
     neq: "≠", approx: "≈", to: "→", rightarrow: "→", leftarrow: "←", gg: "≫", ll: "≪",
     lVert: "‖", rVert: "‖", Vert: "‖", lvert: "|", rvert: "|", in: "∈", top: "ᵀ",
-    ldots: "…", dots: "…", cdots: "⋯", pm: "±", propto: "∝", hat: "", bar: "", tilde: "",
+    ldots: "…", dots: "…", cdots: "⋯", pm: "±", propto: "∝",
   };
+  const ACCENTS = { hat: "\u0302", bar: "\u0304", tilde: "\u0303", dot: "\u0307" };  // combining
   const SPACES = /\\[,;:! ]|\\q?quad|\\left|\\right|\\big+[lr]?|\\Big+[lr]?|&|\\\\/g;
 
   function plain(tex) {
     let text = tex.trim().replace(/^\\[([]|\\[)\]]$/g, "");
     text = text.replace(/\\begin\{[^}]*\}|\\end\{[^}]*\}|\\(tag|label)\{[^}]*\}/g, " ");
     text = text.replace(/\\mathcal\{L\}/g, "ℒ");
+    text = text.replace(/\\(hat|bar|tilde|dot)\s*\{?([A-Za-z])\}?/g,
+      (whole, accent, letter) => letter + ACCENTS[accent]);
     text = text.replace(/\\frac\{([^{}]*)\}\{([^{}]*)\}/g, "($1)/($2)");
     text = text.replace(/\\(?:operatorname|mathrm|mathbf|mathcal|text|textrm)\{([^{}]*)\}/g, "$1");
     text = text.replace(SPACES, " ");
