@@ -1,6 +1,8 @@
 """Chapter 6's experiments: Adam after a spike, the rules over seeds, smoothness, shards,
 precision, DP-SGD, the bug demonstrations and the explorer."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -62,6 +64,24 @@ def test_mlp_rules_small():
     assert rows["fixed"]["diverged"].k == 0 and rows["fixed"]["clipped"] == 1.0
 
 
+def test_adding_rules_match_chapter_4b_runs():
+    from gradlab.experiments import adding
+
+    seeds = [0, 1, 2]
+    runs = adaptive_runs.adding_rules(rules=("none", "fixed", "agc_hidden", "zclip"), seeds=seeds,
+                                      steps=20, seq_len=6, lr=0.2, n_test=50)
+    assert runs.test_mse.shape == (4, 3)
+    reference = adding.run_many([(0.2, None), (0.2, 1.0)], seeds, steps=20, seq_len=6, n_test=50)
+    np.testing.assert_allclose(runs.test_mse[:2], reference.test_mse, rtol=1e-6)
+    assert runs.clipped_share[0] == 0 and runs.clipped_share[1] > 0
+    assert runs.clipped_share[3] == 0  # ZClip's first 25 steps only collect statistics
+    rows = adaptive_runs.NetworkRuleRuns(("a",), np.arange(4), np.array([[0.1, 0.3, np.nan, 0.2]]),
+                                         np.zeros(1)).summary(good=0.25)
+    assert rows[0]["diverged"].k == 1 and rows[0]["good"].k == 2
+    with pytest.raises(ValueError, match="unknown rule"):
+        adaptive_runs.adding_rules(rules=("magic",), seeds=[0], steps=2)
+
+
 def test_agc_unit_factor_matches_the_package():
     rng = np.random.default_rng(2)
     g, w = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 3))
@@ -101,13 +121,56 @@ def test_dp_sgd_bias_vanishes_for_large_c():
     assert modern.logistic_loss(w, X, y) > reference + 0.02
 
 
-def test_explorer_and_twin():
+def test_explorer():
     from gradlab.widgets import modern as widgets
 
     e = widgets.explorer()
     e.children[0].value = 10.0
     assert e.kwargs["spike"] == 10.0 and e.result is not None
-    assert widgets.twin() is None  # outside the website's build
+
+
+def test_spike_responses_equal_one_response_each():
+    grid = adam_spike.spike_responses([1.0, 1e3], 0.95, [3.0, 1e5, math.inf], n_steps=150)
+    for (spike, threshold), r in grid.items():
+        one = adam_spike.spike_response(spike, 0.95, min(threshold, 1e300), n_steps=150)
+        np.testing.assert_array_equal(r.clean, one.clean)
+        np.testing.assert_array_equal(r.spiked, one.spiked)
+        np.testing.assert_array_equal(r.clipped, one.spiked if math.isinf(threshold)
+                                      else one.clipped)
+    assert grid[1e3, 3.0].shrink_clipped == pytest.approx(1.0, abs=0.01)
+    assert grid[1e3, math.inf].shrink_clipped == grid[1e3, math.inf].shrink_spiked < 0.9
+
+
+def test_chart_tables_cover_the_grid_and_share_curves():
+    from gradlab.widgets import modern as widgets
+
+    states, curves = widgets.chart_tables()
+    n = len(widgets.BETA2S) * len(widgets.CHART_SPIKES) * len(widgets.CHART_THRESHOLDS)
+    assert len(states["beta2"]) == n and set(states["clip"]) >= {"1", "100000", "no clipping"}
+    assert curves["curve"] == list(range(len(curves["curve"])))
+    for i, label in enumerate(states["clip"]):
+        assert {states[run][i] for run in widgets.RUNS} <= set(curves["curve"])
+        if label == widgets.NO_CLIP or (states["spike"][i] == 1 and label == "100"):
+            assert states["clipped"][i] == states["spiked"][i]
+    steps = len(widgets.chart_steps())
+    assert all(len(packed.split()) == steps for packed in curves["log_norm"])
+    assert len(curves["curve"]) < n / 3  # most states share their curves
+
+
+def test_chart_is_a_stable_labelled_spec_with_three_controls():
+    import json
+
+    from gradlab import charts
+    from gradlab.widgets import modern as widgets
+
+    spec = charts.spec(widgets.chart())
+    params = {p["name"]: p for p in spec["params"]}
+    assert set(params) == {"spike", "beta2", "clip"}
+    assert params["clip"]["bind"]["options"][-1] == widgets.NO_CLIP
+    assert len(json.dumps(spec)) < 150_000
+    assert charts.spec(widgets.chart()) == spec  # the same spec on every call
+    with pytest.raises(ValueError, match="grid"):
+        widgets.chart(spike=5)
 
 
 def test_logistic_per_example_gradients_match_finite_differences():

@@ -5,6 +5,8 @@ page; Vega draws it as SVG inside ``.gradlab-chart``, with its controls (range s
 buttons, menus, check boxes) in a form below it. The pages are found from the build.
 """
 
+import re
+
 import pytest
 
 from browsing import SITE, chapter_pages, site_pages
@@ -213,3 +215,31 @@ def test_chapter_pages_weigh_under_a_megabyte(visit):
         if own >= PAGE_WEIGHT_LIMIT_MB * 1e6:
             heavy[path] = f"{own / 1e6:.2f} MB"
     assert heavy == {}
+
+
+def test_adam_spike_chart_answers_every_threshold_and_no_clipping(visit):
+    """Chapter 6: the clip menu's last entry turns the clip off (the readout then names the
+    unclipped run only); a clip at 1, below the stream's norm, leaves Adam's updates almost
+    as they are without a spike."""
+    page = open_charts(visit, "chapters/06_modern.html").page
+    chart = page.locator(f"{CHART}:has(select[name=clip])")
+    assert chart.count() == 1, "chapter 6 has one chart with a clip menu"
+    menu = chart.locator("select[name=clip]")
+    labels = menu.locator("option").all_inner_texts()
+    assert labels[0] == "1" and labels[-1] == "no clipping", labels
+
+    def readout():
+        """The line of the chart's text that gives the ratios (it starts with ×)."""
+        lines = chart.locator("svg.marks").evaluate(
+            "svg => [...svg.querySelectorAll('text tspan, text')].map(t => t.textContent)")
+        return [line for line in lines if line.startswith("×")]
+
+    svg = chart.locator("svg.marks").element_handle()
+    menu.select_option(label="no clipping")
+    page.wait_for_function("el => el.textContent.includes('no clipping')", arg=svg)
+    assert readout() and all(line.endswith("unclipped") for line in readout()), readout()
+    menu.select_option(label="1")
+    page.wait_for_function("el => el.textContent.includes('clip at 1')", arg=svg)
+    (line,) = readout()
+    unclipped, clipped = re.fullmatch(r"×([\d.]+) unclipped, ×([\d.]+) clipped", line).groups()
+    assert float(unclipped) < 0.5 < 0.95 < float(clipped), line  # Adam barely notices the clip

@@ -113,3 +113,31 @@ def spike_response(spike=1e3, beta2=0.999, threshold=10.0, n_steps=300, spike_st
 
     return SpikeResponse(float(spike), float(beta2), float(threshold), spike_step, window,
                          norms(g), norms(spiked), norms(clip_rows(spiked, threshold)))
+
+
+def spike_responses(spikes, beta2=0.999, thresholds=(10.0,), n_steps=300, spike_step=100,
+                    window=100, lr=1e-3, seed=0):
+    """``spike_response`` for every spike size and threshold at once, for one ``beta2``.
+
+    Returns ``{(spike, threshold): SpikeResponse}``, each equal to
+    ``spike_response(spike, beta2, threshold, ...)``; a threshold of ``math.inf`` means no
+    clipping (the clipped run is the spiked one). The streams are stacked along a second
+    axis, ``(T, run, d)``, so Adam runs once over all of them.
+    """
+    spikes = [validate.positive_number(s, "spike") for s in spikes]
+    thresholds = [float(c) for c in thresholds]
+    g = gradient_stream(n_steps, seed=seed)
+    spiked = np.repeat(g[:, None, :], len(spikes), axis=1)
+    spiked[spike_step] *= np.array(spikes)[:, None]
+    finite = [c for c in thresholds if np.isfinite(c)]
+    clipped = [clip_rows(spiked.reshape(-1, g.shape[1]), c).reshape(spiked.shape)
+               for c in finite]
+    streams = np.concatenate([g[:, None, :], spiked] + clipped, axis=1)
+    norms = np.linalg.norm(adam_updates(streams, lr, beta2=beta2), axis=-1)  # (T, run)
+    clean, by_spike = norms[:, 0], norms[:, 1:1 + len(spikes)]
+    by_clip = {c: norms[:, 1 + len(spikes) * (1 + i):1 + len(spikes) * (2 + i)]
+               for i, c in enumerate(finite)}
+    return {(s, c): SpikeResponse(float(s), float(beta2), c, spike_step, window, clean,
+                                  by_spike[:, i], by_clip[c][:, i] if c in by_clip
+                                  else by_spike[:, i])
+            for i, s in enumerate(spikes) for c in thresholds}

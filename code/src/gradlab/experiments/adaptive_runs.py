@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import clip, validate
 from ..clip_adaptive import AGC_EPS, ema_update, zclip_target
+from ..data import make_adding_problem
 from ..stats import share, spread
 
 RULES = ("none", "fixed", "agc", "autoclip", "zclip")
@@ -222,22 +223,28 @@ MLP_RULES = ("none", "fixed", "agc", "agc_hidden", "autoclip", "zclip")
 
 
 @dataclass
-class MLPRuleRuns:
-    """The regression MLP under each rule: test MSE (rule, seed), NaN where a run diverged."""
+class NetworkRuleRuns:
+    """A network (the regression MLP, the adding RNN) under each rule: test MSE (rule, seed),
+    NaN where a run diverged, and the share of clipped steps (or units, for AGC)."""
 
     rules: tuple
     seeds: np.ndarray
     test_mse: np.ndarray
     clipped_share: np.ndarray
 
-    def summary(self):
+    def summary(self, good=None):
+        """One dict per rule: diverged seeds, test MSE median (quartiles) of the others, and
+        with ``good`` the share of seeds whose test MSE is below it."""
         rows = []
         for i, rule in enumerate(self.rules):
             e = self.test_mse[i]
             finite = np.isfinite(e)
-            rows.append({"rule": rule, "diverged": share(~finite),
-                         "test_mse": spread(e) if finite.any() else None,
-                         "clipped": float(self.clipped_share[i])})
+            row = {"rule": rule, "diverged": share(~finite),
+                   "test_mse": spread(e) if finite.any() else None,
+                   "clipped": float(self.clipped_share[i])}
+            if good is not None:
+                row["good"] = share(finite & (e < good))
+            rows.append(row)
         return rows
 
 
@@ -249,6 +256,31 @@ def _unit_factor(g, w, lam):
     w_norm = np.sqrt(np.sum(w * w, axis=axes, keepdims=True))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.minimum(1.0, lam * np.maximum(w_norm, AGC_EPS) / np.maximum(g_norm, 1e-6))
+
+
+def _rule_state(rule, n, threshold, agc_lambda, percentile, zclip):
+    """The per-seed state of ``rule`` (``agc_hidden`` is AGC on fewer tensors)."""
+    return _Threshold("agc" if rule == "agc_hidden" else rule, n, threshold, agc_lambda,
+                      percentile, zclip)
+
+
+def _clip_stacked(rule, state, grads, weights, agc_lambda, readout=2):
+    """``rule`` on stacked gradients (seed, ...): the clipped gradients and the share clipped.
+
+    AGC clips every unit of every tensor, ``agc_hidden`` all but the last ``readout`` tensors
+    (the final layer's weight and bias); the other rules scale each seed's gradients by one
+    coefficient of their global norm.
+    """
+    n = len(grads[0])
+    if state.rule == "agc":
+        layers = range(len(grads) - readout if rule == "agc_hidden" else len(grads))
+        factors = [_unit_factor(g, w, agc_lambda) if k in layers else 1.0
+                   for k, (g, w) in enumerate(zip(grads, weights))]
+        return ([g * f for g, f in zip(grads, factors)],
+                np.mean([np.mean(factors[k] < 1) for k in layers]))
+    norms = np.sqrt(sum(np.sum(g.reshape(n, -1) ** 2, axis=1) for g in grads))
+    kappa = state.coefficient(norms, None)
+    return [g * kappa.reshape((n,) + (1,) * (g.ndim - 1)) for g in grads], np.mean(kappa < 1)
 
 
 def mlp_rules(rules=MLP_RULES, seeds=range(40), epochs=20, lr=0.01, momentum=0.9,
@@ -270,8 +302,7 @@ def mlp_rules(rules=MLP_RULES, seeds=range(40), epochs=20, lr=0.01, momentum=0.9
               for s in seeds]
     test_mse, clipped = [], []
     for rule in rules:
-        base = "agc" if rule == "agc_hidden" else rule
-        state = _Threshold(base, n, threshold, agc_lambda, percentile, zclip)
+        state = _rule_state(rule, n, threshold, agc_lambda, percentile, zclip)
         W1, b1, W2, b2 = (p.copy() for p in start)
         vel = [np.zeros_like(p) for p in start]
         active, steps = 0.0, 0
@@ -290,19 +321,10 @@ def mlp_rules(rules=MLP_RULES, seeds=range(40), epochs=20, lr=0.01, momentum=0.9
                     d_h = d_out[..., None] * W2[:, None, :, 0] * (pre > 0)
                     gW1 = np.einsum("sbi,sbj->sij", xb, d_h)
                     gb1 = d_h.sum(axis=1)
-                    grads = [gW1, gb1, gW2, gb2]
                     weights = [W1, b1, W2, b2]
-                    if base == "agc":
-                        layers = (0, 1) if rule == "agc_hidden" else (0, 1, 2, 3)
-                        factors = [_unit_factor(grads[k], weights[k], agc_lambda)
-                                   if k in layers else np.ones(1) for k in range(4)]
-                        active += np.mean([np.mean(f < 1) for f in factors[:len(layers)]])
-                        grads = [g * f for g, f in zip(grads, factors)]
-                    else:
-                        norms = np.sqrt(sum(np.sum(g.reshape(n, -1) ** 2, axis=1) for g in grads))
-                        kappa = state.coefficient(norms, None)
-                        active += np.mean(kappa < 1)
-                        grads = [g * kappa.reshape((n,) + (1,) * (g.ndim - 1)) for g in grads]
+                    grads, clipped_now = _clip_stacked(rule, state, [gW1, gb1, gW2, gb2],
+                                                       weights, agc_lambda)
+                    active += clipped_now
                     steps += 1
                     for k in range(4):
                         vel[k] = momentum * vel[k] + grads[k]
@@ -314,4 +336,48 @@ def mlp_rules(rules=MLP_RULES, seeds=range(40), epochs=20, lr=0.01, momentum=0.9
             mse = np.mean((pred - data.y_test[:, 0]) ** 2, axis=1)
         test_mse.append(np.where(np.isfinite(mse), mse, np.nan))
         clipped.append(active / steps)
-    return MLPRuleRuns(tuple(rules), seeds, np.array(test_mse), np.array(clipped))
+    return NetworkRuleRuns(tuple(rules), seeds, np.array(test_mse), np.array(clipped))
+
+
+def adding_rules(rules=MLP_RULES, seeds=range(30), steps=300, seq_len=10, lr=0.2,
+                 threshold=1.0, agc_lambda=0.01, percentile=10, zclip=(0.97, 2.5, 25),
+                 n_test=1000):
+    """Chapter 4b's tanh RNN on the adding problem (H = 32, plain SGD, batches of 32) under
+    each rule, every rule and seed in one stack: run ``r * n + j`` is rule ``r`` on seed
+    ``seeds[j]``, with that seed's start and batches (``adding.build_model``,
+    ``adding.training_stream``). ``agc_hidden`` leaves the readout unclipped. Test MSE on
+    ``adding``'s fixed test set; a run diverged when a weight is no longer finite."""
+    from . import adding
+
+    seeds = np.asarray(list(seeds), dtype=int)
+    n, n_rules = len(seeds), len(rules)
+    steps = validate.positive_int(steps, "steps")
+    models = [adding.build_model(int(s)) for s in seeds]
+    weights = [np.concatenate([np.stack([m.parameters()[i].value for m in models])] * n_rules)
+               for i in range(len(adding.PARAMETERS))]
+    streams = [adding.training_stream(int(s), steps, seq_len) for s in seeds]
+    states = [_rule_state(rule, n, threshold, agc_lambda, percentile, zclip) for rule in rules]
+    active = np.zeros(n_rules)
+    batch_size = len(streams[0][1]) // steps
+    with np.errstate(all="ignore"):
+        for step in range(steps):
+            batch = slice(step * batch_size, (step + 1) * batch_size)
+            x = np.stack([stream[0][:, batch] for stream in streams])
+            y = np.stack([stream[1][batch] for stream in streams])
+            _, grads = adding._loss_and_grads(weights, np.concatenate([x] * n_rules),
+                                              np.concatenate([y] * n_rules))
+            for r, (rule, state) in enumerate(zip(rules, states)):
+                part = slice(r * n, (r + 1) * n)
+                clipped, share_now = _clip_stacked(rule, state, [g[part] for g in grads],
+                                                   [w[part] for w in weights], agc_lambda)
+                active[r] += share_now
+                for w, g in zip(weights, clipped):
+                    w[part] -= lr * g
+        x_test, y_test = make_adding_problem(n_test, seq_len, seed=adding.TEST_SEED)
+        x_test = np.broadcast_to(x_test, (n,) + x_test.shape)
+        mse = np.concatenate([  # one rule at a time: the hidden states of all would be large
+            np.mean((adding._predict([w[r * n:(r + 1) * n] for w in weights], x_test)
+                     - y_test) ** 2, axis=(1, 2)) for r in range(n_rules)])
+    finite = np.all([np.isfinite(w).reshape(len(w), -1).all(axis=1) for w in weights], axis=0)
+    mse = np.where(finite & np.isfinite(mse), mse, np.nan).reshape(n_rules, n)
+    return NetworkRuleRuns(tuple(rules), seeds, mse, active / steps)
