@@ -364,7 +364,7 @@ def adding_rules(rules=MLP_RULES, seeds=range(30), steps=300, seq_len=10, lr=0.2
             batch = slice(step * batch_size, (step + 1) * batch_size)
             x = np.stack([stream[0][:, batch] for stream in streams])
             y = np.stack([stream[1][batch] for stream in streams])
-            _, grads = adding._loss_and_grads(weights, np.concatenate([x] * n_rules),
+            _, grads = adding.loss_and_grads(weights, np.concatenate([x] * n_rules),
                                               np.concatenate([y] * n_rules))
             for r, (rule, state) in enumerate(zip(rules, states)):
                 part = slice(r * n, (r + 1) * n)
@@ -376,7 +376,7 @@ def adding_rules(rules=MLP_RULES, seeds=range(30), steps=300, seq_len=10, lr=0.2
         x_test, y_test = make_adding_problem(n_test, seq_len, seed=adding.TEST_SEED)
         x_test = np.broadcast_to(x_test, (n,) + x_test.shape)
         mse = np.concatenate([  # one rule at a time: the hidden states of all would be large
-            np.mean((adding._predict([w[r * n:(r + 1) * n] for w in weights], x_test)
+            np.mean((adding.predict([w[r * n:(r + 1) * n] for w in weights], x_test)
                      - y_test) ** 2, axis=(1, 2)) for r in range(n_rules)])
     finite = np.all([np.isfinite(w).reshape(len(w), -1).all(axis=1) for w in weights], axis=0)
     mse = np.where(finite & np.isfinite(mse), mse, np.nan).reshape(n_rules, n)

@@ -165,7 +165,7 @@ def run_many(settings, seeds, steps=1000, seq_len=20, hidden=32, batch_size=32,
             x = np.stack([streams[r][0][:, batch] for r in runs[live]])
             y = np.stack([streams[r][1][batch] for r in runs[live]])
             current = [w[live] for w in weights]
-            loss, grads = _loss_and_grads(current, x, y)
+            loss, grads = loss_and_grads(current, x, y)
             squares = [np.sum(g.reshape(live.size, -1) ** 2, axis=1) for g in grads]
             total = np.sqrt(sum(squares))
             scale = lrs[live] * np.minimum(limits[live] / (total + clip.EPS), 1.0)
@@ -184,7 +184,7 @@ def run_many(settings, seeds, steps=1000, seq_len=20, hidden=32, batch_size=32,
             diverged[live[~finite]] = step
             alive[live[~finite]] = False
         x_test, y_test = data.make_adding_problem(n_test, seq_len, seed=TEST_SEED)
-        test = _predict(weights, np.broadcast_to(x_test, (k,) + x_test.shape))
+        test = predict(weights, np.broadcast_to(x_test, (k,) + x_test.shape))
         test_mse = np.where(alive, np.mean((test - y_test) ** 2, axis=(1, 2)), np.nan)
     shape = (n_set, n_seed)
     loss, grad_norm, rec_norm, out_norm = (record[name].reshape(shape + (steps,))
@@ -206,11 +206,12 @@ def _hidden_states(weights, x):
     return hs
 
 
-def _predict(weights, x):
+def predict(weights, x):
+    """The readout of the last hidden state, (K, B, 1), for K stacked models on inputs ``x``."""
     return _hidden_states(weights, x)[:, -1] @ weights[3] + weights[4][:, None, :]
 
 
-def _loss_and_grads(weights, x, y):
+def loss_and_grads(weights, x, y):
     r"""Losses (K,) and full-BPTT gradients in the order W_in, W_rec, b, readout W, readout b."""
     W_in, W_rec, _, W_out, b_out = weights
     hs = _hidden_states(weights, x)
