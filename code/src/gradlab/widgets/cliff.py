@@ -225,7 +225,7 @@ def chart(start=(4.0, -4.0), lr=0.5, threshold=1.0):
     maps = alt.Chart(charts.table(map_images(windows), digits=6))
     run = charts.table(chart_table())
     chosen = ("datum.start == start && datum.lr == lr && "
-              "(datum.series == 'no clipping' || datum.threshold == threshold)")
+              f"(datum.series == '{SERIES[0]}' || datum.threshold == threshold)")
     zoom = {side: {bound: _by_start({key: window[axis][end] for key, window in windows.items()})
                    for bound, end in (("low", 0), ("high", 1))}
             for axis, side in enumerate(("w", "b"))}
@@ -241,7 +241,7 @@ def chart(start=(4.0, -4.0), lr=0.5, threshold=1.0):
     paths = unpack_paths(alt.vconcat(*panels, spacing=14, data=run).transform_filter(chosen))
     title = alt.Title(alt.expr("'start ' + (" + _by_start(
         {_key(s): _label(s) for s in CHART_STARTS}) + ") + ', η = ' + lr + ', ' + "
-        "(threshold == 'no clipping' ? threshold : 'c = ' + threshold)"))
+        f"(threshold == '{NO_CLIPPING}' ? threshold : 'c = ' + threshold)"))
     return (paths.add_params(*controls).resolve_scale(x="independent", y="independent")
             .properties(name="cliff_descent", title=title, description=DESCRIPTION))
 
@@ -264,7 +264,7 @@ def _notes():
     never = ("indexof(split(datum.unclipped_at, ' '), threshold) >= 0 ? "
              "'|clipped: never clipped (the same path)' : ''")
     return alt.Chart().transform_filter("datum.k == 1").transform_calculate(
-        row="datum.series == 'no clipping' ? 0 : 1",
+        row=f"datum.series == '{SERIES[0]}' ? 0 : 1",
         text="datum.series + ': final loss ' + format(datum.final, '.2~g')"
              f" + (datum.note ? '|' + datum.note : '') + ({never})").mark_text(
         align="left", baseline="top", fontSize=13, lineBreak="|", color="#222222").encode(
