@@ -180,10 +180,3 @@ def test_explorer_survives_every_extreme(small_surface):
             w.result.canvas.draw()
     lr.value, threshold.value, start_w.value, start_b.value = 1.0, 100.0, 5.2, -3.1
     assert "left the map" in w.result.axes[0].texts[-1].get_text()
-
-
-def test_twin_update_changes_the_paths(small_surface):
-    fig, update = explorer.twin_figure(small_surface)
-    before = fig.axes[0].lines[1].get_xydata().copy()
-    update(1.5)
-    assert not np.array_equal(before, fig.axes[0].lines[1].get_xydata())

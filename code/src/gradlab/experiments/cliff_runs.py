@@ -116,6 +116,34 @@ def compare(start, lr, n_steps=100, threshold=1.0):
     return CliffComparison(tuple(map(float, start)), float(lr), float(threshold), plain, clipped)
 
 
+def compare_thresholds(start, lr, thresholds, n_steps=100):
+    """``compare`` for several thresholds in one vectorised pass, one per threshold.
+
+    The comparisons share one unclipped run, and each equals ``compare(start, lr, n_steps, c)``.
+    """
+    plain, *clipped = trajectories(start, lr, n_steps, [None, *thresholds])
+    return [CliffComparison(tuple(map(float, start)), float(lr), float(c), plain, run)
+            for c, run in zip(thresholds, clipped)]
+
+
+def first_outside(trajectory, w_range, b_range, margin=0.05):
+    """First step at which the path is beyond the box ``w_range`` x ``b_range`` by more than
+    ``margin`` of its size, or at which it is non-finite (None if never)."""
+    outside = ~np.all(np.isfinite(trajectory.params), axis=1)
+    for column, (low, high) in enumerate((w_range, b_range)):
+        slack = margin * (high - low)
+        with np.errstate(invalid="ignore"):
+            values = trajectory.params[:, column]
+            outside |= (values < low - slack) | (values > high + slack)
+    return int(np.argmax(outside)) if outside.any() else None
+
+
+def first_non_finite(trajectory):
+    """First step at which the loss is inf or NaN (None if never)."""
+    bad = ~np.isfinite(trajectory.loss)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def box_starts(centre, half_width, n_per_side=21):
     """A regular ``n_per_side`` by ``n_per_side`` grid of starts in a square around ``centre``."""
     half_width = validate.positive_number(half_width, "half_width")
