@@ -8,6 +8,8 @@ from cycler import cycler
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
+from . import inline
+
 # Okabe and Ito (2008), "Color Universal Design".
 PALETTE = {
     "blue": "#0072B2",
@@ -42,8 +44,9 @@ RC = {
 
 
 def use_style():
-    """Apply the course style to every later figure."""
+    """Apply the course style to every later figure, stored as a compact PNG in a notebook."""
     mpl.rcParams.update(RC)
+    inline.store_compact_png()
 
 
 def style(index):
