@@ -118,15 +118,6 @@ def test_curves_near_overflow_with_fixed_limits_do_not_warn():
     plt.close(fig)
 
 
-def test_twin_is_a_player_on_the_website_and_nothing_elsewhere(website):
-    html = explorer.twin(lrs=[1e-3, 1e-1]).data
-    assert html.count("data:image/png;base64") == 2
-
-
-def test_twin_outside_the_website_is_none():
-    assert explorer.twin(lrs=[1e-3]) is None
-
-
 def test_seed_strip_counts_diverged_runs_and_marks_the_median():
     fig, ax = plt.subplots()
     plots.seed_strip(ax, {"a": np.array([1.0, 2.0, 10.0, np.nan]), "b": np.ones(3)}, "MSE",

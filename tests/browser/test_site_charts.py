@@ -243,3 +243,36 @@ def test_adam_spike_chart_answers_every_threshold_and_no_clipping(visit):
     (line,) = readout()
     unclipped, clipped = re.fullmatch(r"×([\d.]+) unclipped, ×([\d.]+) clipped", line).groups()
     assert float(unclipped) < 0.5 < 0.95 < float(clipped), line  # Adam barely notices the clip
+
+
+TRAINING_PAGE = "chapters/04_clipping_experiments.html"
+SET = """([chartId, name, value]) => {
+    const input = document.querySelector(`#${chartId} .vega-bindings [name="${name}"]`);
+    input.value = value;
+    input.dispatchEvent(new Event("input", {bubbles: true}));
+}"""
+TEXTS = """chartId => [...document.querySelectorAll(`#${chartId} svg.marks text`)]
+    .map(t => t.textContent)"""
+AXIS_LABELS = """chartId => [...document.querySelectorAll(
+    `#${chartId} svg.marks .role-axis-label text`)].map(t => t.textContent)"""
+
+
+def test_training_chart_notes_divergence_and_chaos_on_a_fixed_axis(visit):
+    """Chapter 4's training chart: notes say where a run diverged or turned chaotic, and the
+    log y axis keeps its range whatever the sliders say."""
+    assert (SITE / TRAINING_PAGE).is_file(), f"{TRAINING_PAGE} is not built"
+    page = open_charts(visit, TRAINING_PAGE).page
+    chart = page.locator(CHART).first.get_attribute("id")
+    labels = []
+    for lr, c, expected in (("-2", "0", "diverged at epoch 1"), ("-2.5", "0", "off the chart"),
+                            ("0", "3", "depend on rounding"), ("-4", "-2", None)):
+        page.evaluate(SET, [chart, "lr", lr])
+        page.evaluate(SET, [chart, "c", c])
+        page.wait_for_timeout(100)
+        texts = " ".join(page.evaluate(TEXTS, chart))
+        labels.append(page.evaluate(AXIS_LABELS, chart))
+        if expected is None:
+            assert "diverged" not in texts and "chaotic" not in texts, (lr, c)
+        else:
+            assert expected in texts, (lr, c, texts)
+    assert all(found == labels[0] for found in labels) and "1e14" in labels[0]

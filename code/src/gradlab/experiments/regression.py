@@ -289,3 +289,18 @@ def _mse(weights, X, y):
     W1, b1, W2, b2 = weights
     pred = np.maximum(X @ W1 + b1[:, None, :], 0.0) @ W2 + b2[:, None, :]
     return np.mean((pred - y) ** 2, axis=(1, 2))
+
+
+def compare_clipping_grid(dataset, lrs, thresholds, seed=0, epochs=20, option="global_clipnorm",
+                          reverse=False):
+    """``compare_clipping`` at every learning rate of ``lrs`` and threshold of ``thresholds``.
+
+    One ``run_many`` per learning rate trains the unclipped run once and the clipped run at
+    every threshold. Returns one ``ManyRuns`` per learning rate, rows: unclipped, then
+    ``{option: c}`` for each ``c`` in ``thresholds`` (one seed); row 0 and row ``i + 1`` are
+    ``compare_clipping(dataset, lr, thresholds[i], ...)``'s two rows up to rounding.
+    ``reverse=True`` adds up every batch backwards (``order_twins``' second run).
+    """
+    settings = [{}] + [{option: c} for c in thresholds]
+    return [run_many(dataset, settings, [seed], lr=lr, epochs=epochs,
+                     reverse=[reverse] * len(settings)) for lr in lrs]
