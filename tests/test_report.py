@@ -109,3 +109,12 @@ def test_spread_ignores_non_finite_runs_and_formats_its_digits():
     assert stats.spread([0.123456, 0.2, 0.3]).format(2) == "0.2 (0.16–0.25)"
     with pytest.raises(ValueError, match="finite"):
         stats.spread([np.nan, np.inf])
+
+
+def test_at_least_states_a_checked_lower_bound():
+    assert str(report.at_least(99.5, 99)) == "at least 99"
+    assert str(report.at_least(100.0, 99)) == "at least 99"
+    with pytest.raises(ValueError, match="not at least 99"):
+        report.at_least(98.9, 99)
+    with pytest.raises(TypeError):
+        report.at_least("99.5", 99)

@@ -74,6 +74,19 @@ def below(value, bound):
     return Text(f"below {_short(bound)}")
 
 
+def at_least(value, bound):
+    """The text ``"at least {bound}"``, after checking that ``value >= bound``.
+
+    For a statistic of chaotic runs whose last digits differ between machines while the
+    claim the prose makes about it holds on every one.
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"at_least() needs a real number, got {type(value).__name__}")
+    if not value >= bound:
+        raise ValueError(f"{float(value)!r} is not at least {_short(bound)}")
+    return Text(f"at least {_short(bound)}")
+
+
 def _short(value):
     """``1e-09`` as ``1e-9``: a number (or its formatted text) without the exponent's
     leading zero and plus sign."""
