@@ -10,8 +10,6 @@ NOTEBOOKS ?= $(sort $(wildcard chapters/*.ipynb))
 # against each other on a 2-core machine (measured 3-6x slower notebooks without it).
 # Only for speed: `make test` checks the notebooks under one and two threads.
 export OPENBLAS_NUM_THREADS = 1
-# The kernel-free twins of the explorers are made only for the website (gradlab.widgets.twin).
-WEBSITE := GRADLAB_WEBSITE=1
 
 # A student's install for `make lab`: requirements-student.txt only, in its own venv.
 STUDENT_VENV := .venv-student
@@ -35,7 +33,7 @@ $(INSTALLED): requirements.txt code/pyproject.toml
 ## MathJax and the widget JavaScript come from the npm registry into _vendor/ (never a CDN).
 book: $(INSTALLED)
 	bash tools/vendor_assets.sh
-	$(WEBSITE) $(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Website built: open $(CURDIR)/_build/html/index.html"
 
 ## The student edition: the notebooks without solutions in _build/student-src, and the
@@ -43,7 +41,7 @@ book: $(INSTALLED)
 student: $(INSTALLED)
 	bash tools/vendor_assets.sh
 	$(BIN)/python -m gradlab.editions student . _build/student-src
-	$(WEBSITE) $(BIN)/jupyter-book build _build/student-src --path-output _build/student -W -n --keep-going
+	$(BIN)/jupyter-book build _build/student-src --path-output _build/student -W -n --keep-going
 	@echo "Student edition built: open $(CURDIR)/_build/student/_build/html/index.html"
 
 ## Unit tests, then strict nbval over every chapter notebook under two OpenBLAS kernels,

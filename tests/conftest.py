@@ -16,14 +16,6 @@ def close_figures():
 
 
 @pytest.fixture
-def website(monkeypatch):
-    """Run as the website's build does, where the explorers' kernel-free twins are made."""
-    from gradlab.widgets.twin import WEBSITE_VARIABLE
-
-    monkeypatch.setenv(WEBSITE_VARIABLE, "1")
-
-
-@pytest.fixture
 def report_gradcheck(record_property):
     """Record a gradient check so the terminal summary lists its largest relative error.
 

@@ -79,7 +79,6 @@ def main(argv):
                    NPY_DISABLE_CPU_FEATURES=disabled,
                    PYTHONPATH=os.pathsep.join(filter(None, [str(HERE),
                                                             os.environ.get("PYTHONPATH")])))
-        env.pop("GRADLAB_WEBSITE", None)
         command = [sys.executable, "-m", "pytest", "-p", "nbval_kernels", "--nbval",
                    "--nbval-sanitize-with", str(HERE / "nbval_sanitize.cfg"), "-n", "2",
                    "--dist", "loadfile", *extra, *notebooks]

@@ -64,8 +64,7 @@ def book(tmp_path):
                 md("```{exercise} Try it\n:label: ex-two\n\nDo {cite}`pascanu2013difficulty`.\n```"),
                 md("```{solution-start} ex-two\n:class: dropdown\n```\nThe answer is 4."),
                 nbformat.v4.new_code_cell("x = 4"),
-                md("```{solution-end}\n```\nAfter: {ref}`sec-x`, {ref}`ex-two`, {cite:t}`solo2020`."),
-                nbformat.v4.new_code_cell("widgets.twin(3)")],
+                md("```{solution-end}\n```\nAfter: {ref}`sec-x`, {ref}`ex-two`, {cite:t}`solo2020`.")],
         "two_more": [md("# More\n\n$$\ne = f\n$$ (eq-e)\n\n{numref}`fig-c`, "
                         "{doc}`two`, {term}`clip rate`."),
                      figure_cell("fig-c", "Third."), md("```{admonition} Note\nBe careful.\n```")],
@@ -99,7 +98,6 @@ def test_roles_become_text_and_captions_follow_their_figures(book):
     assert "After: A section, Exercise 2.1, Solo (2020)." in text
     assert "## References" in text and "<https://example.org/solo>" in text
     assert not UNRESOLVED.search(text)
-    assert not any("twin(" in c.source for c in two.cells)  # the website's player is dropped
     more = markdown(local_edition.localise(index, "chapters/two_more"))
     assert "Figure 2.2, [Two](two.ipynb), *clip rate*." in more
     assert "> **Note**\n>\n> Be careful." in more

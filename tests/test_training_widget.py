@@ -69,7 +69,7 @@ def test_slider_extremes(widget, lr_end, threshold_end):
         assert text.get_visible() and "diverged at epoch" in text.get_text()
 
 
-def test_twin_update_changes_the_figure():
+def test_update_changes_the_figure():
     ex = explorer.TrainingExplorer(epochs=4)
     ex.update(1e-3)
     first = ex.artists["lines"][1].get_ydata().copy()

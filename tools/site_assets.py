@@ -10,8 +10,8 @@ Registered in _config.yml under ``sphinx: local_extensions``.
   page. Only the first of identical inline scripts is kept.
 - A notebook that ran an ipywidget stores the widgets' state, and myst-nb then gives its page
   the widget state and the widget JavaScript (require.js and embed-amd.js, about 4.5 MB).
-  The website removes the explorers' outputs and shows their kernel-free twins instead, so a
-  page that displays no widget view gets neither.
+  The website removes the live explorers' outputs and shows their kernel-free charts instead,
+  so a page that displays no widget view gets neither.
 - The search page gets ``static/search_math.js``, which turns the pages' TeX into plain text
   before Sphinx cuts a result's summary from it (else a summary reads ``\\(T = 50\\)``).
 - A page that shows a chart (``gradlab.mystnb_vega``) gets the vendored Vega, Vega-Lite and

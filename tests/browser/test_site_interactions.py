@@ -1,4 +1,4 @@
-"""What a reader does on the site: open a solution, move an explorer's slider, search."""
+"""What a reader does on the site: open a solution, search (the explorers: test_site_charts.py)."""
 
 import re
 
@@ -21,10 +21,11 @@ SOLUTION_MARKER = 'class="solution dropdown'
 PLAYER_MARKER = 'class="anim-slider"'
 
 
-def test_some_chapter_has_solutions_and_explorer_players():
+def test_some_chapter_has_solutions_and_no_page_an_image_player():
     require_chapters()
     assert pages_containing(SOLUTION_MARKER), "no chapter page has a solution dropdown"
-    assert pages_containing(PLAYER_MARKER), "no chapter page has a kernel-free explorer"
+    # The explorers are Vega-Lite charts (test_site_charts.py), not matplotlib's PNG players.
+    assert pages_containing(PLAYER_MARKER) == [], "a page still has a PNG animation player"
 
 
 def test_every_exercise_page_has_solutions():
@@ -46,27 +47,6 @@ def test_solutions_start_closed_and_open_on_click(visit, chapter_path):
         solution.locator("button.toggle-button").click()
         content.wait_for(state="visible", timeout=5000)
         assert content.is_visible()
-
-
-@pytest.mark.parametrize("chapter_path", pages_containing(PLAYER_MARKER))
-def test_explorer_players_change_frame(visit, chapter_path):
-    page = visit(chapter_path).page
-    players = page.locator(".animation")
-    assert players.count() >= 1
-    for i in range(players.count()):
-        player = players.nth(i)
-        image, slider = player.locator("img"), player.locator("input.anim-slider")
-        assert int(slider.get_attribute("max")) >= 1, "a player needs at least two frames"
-        first = image.get_attribute("src")
-        assert first.startswith("data:image/png")
-        slider.focus()
-        page.keyboard.press("End")  # a reader dragging the slider to its last value
-        last = image.get_attribute("src")
-        assert last != first
-        player.get_by_role("button", name="First frame").click()
-        assert image.get_attribute("src") == first
-        player.get_by_role("button", name="Next frame").click()
-        assert image.get_attribute("src") not in (first, None)
 
 
 def test_search_finds_clipping(visit):

@@ -16,8 +16,8 @@ resolves. This module writes a copy of every chapter in plain Jupyter Markdown:
 * the student edition has no solutions; the instructor edition (``solutions=True``) keeps each
   as a closed ``<details>`` block of Markdown and code that Run All neither opens nor runs;
 * each answer's placeholder comment says what its check accepts;
-* website-only cells (the explorers' kernel-free twins) go, and each explorer says what running
-  its cell adds.
+* each live explorer says what running its cell adds (its kernel-free chart, saved in the
+  notebook, draws before anything runs).
 
 Numbering follows the book: chapters in ``_toc.yml`` order, a section page sharing its
 chapter's counters (figures, equations and exercises as ``chapter.k``).
@@ -49,7 +49,6 @@ _COMMENT = re.compile(r"^%[^\n]*\n?", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"^(?P<name>\w+) = \.\.\.(?P<comment>[ \t]*#[^\n]*)?$", re.MULTILINE)
 _HEADING = re.compile(r"^#+[ \t]+(.+)$", re.MULTILINE)
 _OPTION = re.compile(r"^:([\w-]+):[ \t]*(.*)$")
-TWIN_CALL = re.compile(r"(\b|_)twin\(")
 BOOK_NOTE = ("> **About the numbers in this text.** They are the book's, computed when the "
              "course was built and written in here. When you change a parameter and run a "
              "cell again, your own results appear in the cell's output below it; the text "
@@ -398,8 +397,6 @@ def localise(index, docname, solutions=False):
 def _local_cells(cell, localiser):
     if cell.cell_type == "markdown":
         return [nbformat.v4.new_markdown_cell(localiser.markdown(cell.source))]
-    if TWIN_CALL.search(cell.source):
-        return []  # the website's kernel-free twin: nothing to show in a notebook
     code = nbformat.from_dict(dict(cell))
     code.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags", "jupyter")}
     tags = code.metadata.get("tags", [])
