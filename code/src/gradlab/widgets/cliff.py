@@ -32,10 +32,20 @@ def explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
     plt.close(fig)  # shown through the widget's output only
     view.map_ax.collections[0].colorbar.minorticks_off()
 
+    # What a move changes is drawn over the cached map and axes (widgets.png); the zoom panel
+    # is redrawn alone.
+    for artist in (*view.paths, *view.curves, view.message, view.zoom_box, view.loss_ax.title):
+        artist.set_animated(True)
+
     def show(lr, threshold, w0, b0):
         update_cliff_view(view, compare((w0, b0), lr, N_STEPS, threshold))
         return fig
 
+    # The axes' limits never change, so the layout found for the first frame holds for all:
+    # freezing it (and dropping the colour bar's minor ticks) halves the time of a redraw.
+    show(lr, threshold, *start)
+    fig.get_layout_engine().execute(fig)
+    fig.set_layout_engine("none")
     log_slider = dict(base=10, step=0.05, readout_format=".3g")
     explorer = png_interactive(
         show,
@@ -45,9 +55,6 @@ def explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
         w0=widgets.FloatSlider(value=start[0], min=-10, max=10, step=0.05, description="start w"),
         b0=widgets.FloatSlider(value=start[1], min=-10, max=10, step=0.05, description="start b"),
     )
-    # The axes' limits never change, so the layout found for the first frame holds for all:
-    # freezing it (and dropping the colour bar's minor ticks) halves the time of a redraw.
-    fig.set_layout_engine("none")
     return explorer
 
 
