@@ -187,3 +187,17 @@ def test_twin_update_changes_the_paths(small_surface):
     before = fig.axes[0].lines[1].get_xydata().copy()
     update(1.5)
     assert not np.array_equal(before, fig.axes[0].lines[1].get_xydata())
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.5, 1.3])
+def test_the_explorers_threshold_row_gives_compares_runs(lr):
+    row = explorer.ThresholdRow(explorer.THRESHOLD_EXPONENTS)
+    for threshold in (10.0 ** -2, 1.0, float(10.0 ** 0.05), 10.0 ** 2, 0.3):  # 0.3: off the slider
+        got = row.compare((4.0, -4.0), lr, threshold)
+        expected = R.compare((4.0, -4.0), lr, explorer.N_STEPS, threshold)
+        assert (got.lr, got.threshold) == (expected.lr, expected.threshold)
+        for run in ("plain", "clipped"):
+            for field in ("params", "loss", "grad_norm"):
+                np.testing.assert_array_equal(getattr(getattr(got, run), field),
+                                              getattr(getattr(expected, run), field))
+    assert 1.0 in row.clipped and 0.3 not in row.clipped  # one pass made every stop's run
