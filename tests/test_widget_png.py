@@ -87,3 +87,18 @@ def test_only_the_changed_axes_are_redrawn_over_the_background():
     frame = pixels(renderer.png())
     assert renderer.full_draws == 1
     assert np.array_equal(frame, full_render(fig))
+
+
+def test_an_axes_whose_labels_reach_into_a_redrawn_one_is_redrawn_too():
+    fig, (left, right) = plt.subplots(1, 2)
+    plt.close(fig)
+    fig.subplots_adjust(wspace=0.02)  # the right axes' tick labels reach over the left axes
+    left.plot([0, 1], [0, 1])
+    right.plot([0, 1], [0, 1000])
+    renderer = png.FigurePNG(fig)
+    renderer.png()
+    assert renderer.boxes[right].overlaps(renderer.boxes[left])
+    left.set_xlim(0, 2)  # only the left axes changed
+    frame = pixels(renderer.png())
+    assert renderer.full_draws == 1
+    assert np.array_equal(frame, full_render(fig))

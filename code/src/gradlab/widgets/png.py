@@ -99,14 +99,23 @@ class FigurePNG:
         if not all(isinstance(child, Axes) for child in stale) or len(stale) == len(fig.axes) or (
                 self.layout is not None and layout_texts(fig) != self.texts):
             return False
+        # An axes whose labels reach into a cleared area is redrawn too.
+        while True:
+            more = [ax for ax in fig.axes if ax not in stale and any(
+                self.boxes[ax].overlaps(self.boxes[other].padded(2)) for other in stale)]
+            if not more:
+                break
+            stale += more
         renderer = canvas.get_renderer()
         canvas.restore_region(self.background)
         for ax in stale:
             box = self.boxes[ax].padded(2)
             Rectangle(box.p0, box.width, box.height, transform=IdentityTransform(),
                       facecolor=fig.get_facecolor(), edgecolor="none", figure=fig).draw(renderer)
-            ax.draw(renderer)
-            self.boxes[ax] = ax.get_tightbbox(renderer)
+        for ax in fig.axes:  # in the figure's order, as a whole draw would
+            if ax in stale:
+                ax.draw(renderer)
+                self.boxes[ax] = ax.get_tightbbox(renderer)
         _drawn(fig)
         self.background = canvas.copy_from_bbox(fig.bbox)
         self.animated = sorted(fig.findobj(lambda artist: artist.get_animated()),
