@@ -6,8 +6,9 @@ A move costs what changed, not the whole figure (``FigurePNG``):
   (``artist.set_animated(True)``). Matplotlib then leaves them out of a canvas draw and does not
   mark the figure stale when they change, so while ``fig.stale`` is false the rest of the figure
   (axes, ticks, legend, a colour map) is the cached background: restore it, draw the animated
-  artists on it in z-order. Anything else that changes (new axis limits) makes the figure stale
-  and costs one full draw.
+  artists on it in z-order. Anything else that changes (new axis limits) makes the figure stale:
+  the axes that changed are drawn again over the background (with any axes their labels reach
+  into), or, when all did or something outside them changed, the whole figure.
 - *Layout only when the text moved.* Constrained layout measures every text on each draw
   (half of a full draw). It only depends on the texts around the axes, so it is run again
   only when one of them (a tick label, a title, a legend entry) reads differently.
@@ -70,19 +71,18 @@ class FigurePNG:
     def _draw_all(self):
         """Lay out (if the texts changed) and draw every non-animated artist: the background."""
         fig, canvas = self.fig, self.canvas
-        texts = layout_texts(fig)
-        if self.layout is not None and texts != self.texts:
-            self.layout.execute(fig)
-        self.texts = texts
+        if self.layout is not None:
+            texts = layout_texts(fig)
+            if texts != self.texts:
+                self.layout.execute(fig)
+            self.texts = texts
         canvas.draw()
         self.background = canvas.copy_from_bbox(fig.bbox)
         if len(fig.axes) > 1:  # for redrawing some axes alone (measuring them costs time)
             renderer = canvas.get_renderer()
             self.boxes = {ax: ax.get_tightbbox(renderer) for ax in fig.axes}
         _drawn(fig)
-        # Adding an artist makes the figure stale, so this list holds until the next draw.
-        self.animated = sorted(fig.findobj(lambda artist: artist.get_animated()),
-                               key=lambda artist: artist.get_zorder())
+        self.animated = animated_artists(fig)
         self.full_draws += 1
 
     def _redraw_stale_axes(self):
@@ -118,9 +118,15 @@ class FigurePNG:
                 self.boxes[ax] = ax.get_tightbbox(renderer)
         _drawn(fig)
         self.background = canvas.copy_from_bbox(fig.bbox)
-        self.animated = sorted(fig.findobj(lambda artist: artist.get_animated()),
-                               key=lambda artist: artist.get_zorder())
+        self.animated = animated_artists(fig)
         return True
+
+
+def animated_artists(fig):
+    """``fig``'s animated artists in z-order. Adding an artist makes the figure stale, so the
+    list holds until the next draw of the background."""
+    return sorted(fig.findobj(lambda artist: artist.get_animated()),
+                  key=lambda artist: artist.get_zorder())
 
 
 def _drawn(fig):
