@@ -56,7 +56,7 @@ class FigurePNG:
             fig.set_layout_engine("none")
         self.texts = None
         self.background = None
-        self.animated, self.boxes = [], {}
+        self.animated, self.boxes, self.measure = [], {}, False
         self.full_draws = 0  # how many renders drew the whole figure (the rest blitted)
 
     def png(self):
@@ -78,7 +78,7 @@ class FigurePNG:
             self.texts = texts
         canvas.draw()
         self.background = canvas.copy_from_bbox(fig.bbox)
-        if len(fig.axes) > 1:  # for redrawing some axes alone (measuring them costs time)
+        if self.measure:  # for redrawing some axes alone (measuring them costs time)
             renderer = canvas.get_renderer()
             self.boxes = {ax: ax.get_tightbbox(renderer) for ax in fig.axes}
         _drawn(fig)
@@ -98,6 +98,9 @@ class FigurePNG:
         stale = [child for child in fig.get_children() if child.stale]
         if not all(isinstance(child, Axes) for child in stale) or len(stale) == len(fig.axes) or (
                 self.layout is not None and layout_texts(fig) != self.texts):
+            return False
+        if not self.measure:  # the first time some axes changed alone: measure from now on
+            self.measure = True
             return False
         # An axes whose labels reach into a cleared area is redrawn too.
         while True:
