@@ -35,6 +35,7 @@ class Timing:
     label: str
     seconds: list
     note: str = ""
+    steps: list = None  # a second kind of measurement of the same thing, if any
 
     @property
     def median(self):
@@ -197,11 +198,13 @@ def sliders(widget):
 
 
 def widget_latency(builder, samples, seed=0):
-    """Time from setting a random slider value to the explorer's new image being ready.
+    """Time from setting a slider value to the explorer's new image being ready.
 
     Setting a value runs the explorer's callback synchronously: compute, artist updates
     and the PNG that JupyterLab receives (``widgets.png``). Outside a kernel ``display``
-    only prints the image's repr, which is discarded here.
+    only prints the image's repr, which is discarded here. Two kinds of move: a random
+    slider set to a random value (``Timing.seconds``), and the first slider moved one step
+    at a time, as the JupyterLab test's arrow key does (``Timing.steps``).
     """
 
     rng = np.random.default_rng(seed)
@@ -210,20 +213,36 @@ def widget_latency(builder, samples, seed=0):
     controls = sliders(widget)
     if not controls:
         raise ValueError(f"{builder.__module__}.{builder.__name__} has no slider")
-    seconds = []
-    for _ in range(samples):
-        slider = controls[rng.integers(len(controls))]
-        if hasattr(slider, "base"):  # FloatLogSlider: min/max are exponents
-            value = slider.base ** rng.uniform(slider.min, slider.max)
-        elif isinstance(slider.value, int):
-            value = int(rng.integers(slider.min, slider.max + 1))
-        else:
-            value = float(rng.uniform(slider.min, slider.max))
-        with contextlib.redirect_stdout(io.StringIO()):
-            start = time.perf_counter()
-            slider.value = value
-            seconds.append(time.perf_counter() - start)
-    return Timing(f"{builder.__module__}.{builder.__name__}", seconds)
+    seconds = [_timed_move(slider, _random_value(slider, rng))
+               for slider in (controls[rng.integers(len(controls))] for _ in range(samples))]
+    first = next(child for child in widget.children if child in controls)
+    steps = [_timed_move(first, _step(first)) for _ in range(samples)]
+    return Timing(f"{builder.__module__}.{builder.__name__}", seconds, steps=steps)
+
+
+def _random_value(slider, rng):
+    if hasattr(slider, "base"):  # FloatLogSlider: min/max are exponents
+        return slider.base ** rng.uniform(slider.min, slider.max)
+    if isinstance(slider.value, int):
+        return int(rng.integers(slider.min, slider.max + 1))
+    return float(rng.uniform(slider.min, slider.max))
+
+
+def _step(slider):
+    """The value one step up (down at the top), as an arrow key moves the slider."""
+    if hasattr(slider, "base"):
+        exponent = np.log10(slider.value) / np.log10(slider.base)
+        up = exponent + slider.step <= slider.max + 1e-9
+        return slider.base ** (exponent + (slider.step if up else -slider.step))
+    up = slider.value + slider.step <= slider.max
+    return slider.value + (slider.step if up else -slider.step)
+
+
+def _timed_move(slider, value):
+    with contextlib.redirect_stdout(io.StringIO()):
+        start = time.perf_counter()
+        slider.value = value
+        return time.perf_counter() - start
 
 
 def explorer_builders():
@@ -320,16 +339,34 @@ def report(machine, hot, notebooks, widgets, book_seconds):
                   for t, peak in notebooks]
         lines += [f"| **total** | {total:.1f} | | |", ""]
     if widgets:
-        lines += ["## Explorer latency (set a slider value → figure redrawn)", "",
-                  "| explorer | median (ms) | 95th percentile (ms) | samples |",
-                  "|---|---:|---:|---:|"]
-        lines += [f"| {t.label} | {ms(t.median)} | {ms(t.percentile(95))} | {len(t.seconds)} |"
-                  for t in widgets]
-        lines.append("")
+        lines += widget_section(widgets)
     if book_seconds is not None:
         lines += ["## Book build", "", f"Full `jupyter-book build`, every notebook executed: "
                   f"{book_seconds:.0f} s.", ""]
     return "\n".join(lines)
+
+
+def widget_section(widgets):
+    """The report's explorer latency section (Markdown lines, ending with a blank one)."""
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    lines = ["## Explorer latency (set a slider value → figure redrawn)", "",
+             f"Load average while measured (1, 5, 15 min): {load}. A random move sets a random "
+             "slider to a random value; a step moves the first slider by one step, as the "
+             "JupyterLab test's arrow key does (`tests/browser/test_lab.py` adds the browser's "
+             "round trip).", "",
+             "| explorer | random move: median (ms) | 95th percentile (ms) | step: median (ms) "
+             "| samples |",
+             "|---|---:|---:|---:|---:|"]
+    lines += [f"| {t.label} | {ms(t.median)} | {ms(t.percentile(95))} | "
+              f"{ms(statistics.median(t.steps))} | {len(t.seconds)} |" for t in widgets]
+    return lines + [""]
+
+
+def replace_section(text, heading, lines):
+    """``text`` (a report) with the section that starts with ``heading`` replaced by ``lines``."""
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return text[:start] + "\n".join(lines) + ("" if end < 0 else text[end:])
 
 
 def main(argv=None):
@@ -339,7 +376,15 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["notebooks", "widgets", "book"], help="sections to leave out")
+    parser.add_argument("--widgets-only", action="store_true",
+                        help="measure the explorers only and rewrite that section of --out")
     args = parser.parse_args(argv)
+    if args.widgets_only:
+        section = widget_section([widget_latency(b, 3 if args.quick else 40)
+                                  for b in explorer_builders()])
+        args.out.write_text(replace_section(args.out.read_text(), "## Explorer latency", section))
+        print("\n".join(section))
+        return
 
     repeat = 1 if args.quick else 15
     lengths = SEQUENCE_LENGTHS[:2] if args.quick else SEQUENCE_LENGTHS

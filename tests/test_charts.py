@@ -127,3 +127,26 @@ def test_the_plugin_leaves_other_outputs_to_myst_nb():
     assert handle(None, FakeMime("text/plain", "x"), False) is None
     assert handle(None, FakeMime(charts.VEGALITE_MIME, {}), True) is None
 
+
+
+def test_controls_are_labelled_and_refuse_values_off_the_grid():
+    menu = charts.choice("T", "T", 50, (20, 50, 100)).param.to_dict()
+    assert menu["value"] == 50 and menu["bind"] == {"input": "select", "options": [20, 50, 100],
+                                                    "name": "T "}
+    radio = charts.choice("mode", "clip by", "norm", ("value", "norm"), radio=True).param.to_dict()
+    assert radio["bind"]["input"] == "radio"
+    stop = charts.slider("rho", "radius ρ", 1.1, 0.1, 3.0, 0.1).param.to_dict()
+    assert stop["value"] == 1.1 and stop["bind"]["input"] == "range"
+    assert stop["bind"]["name"] == "radius ρ "
+    with pytest.raises(ValueError, match="T: 70 is not on the chart's grid"):
+        charts.choice("T", "T", 70, (20, 50, 100))
+    for off in (1.15, 3.1, 0.0):
+        with pytest.raises(ValueError, match="radius ρ"):
+            charts.slider("rho", "radius ρ", off, 0.1, 3.0, 0.1)
+
+
+def test_window_width_sets_vegas_width_signal_from_the_window():
+    spec = charts.spec(charts.window_width(small_chart(), widest=500, margin=100))
+    assert spec["width"] == 500
+    (width,) = [param for param in spec["params"] if param["name"] == "width"]
+    assert width["expr"] == f"clamp(windowSize()[0] - 100, {charts.NARROWEST}, 500)"

@@ -180,3 +180,17 @@ def test_explorer_survives_every_extreme(small_surface):
             w.result.canvas.draw()
     lr.value, threshold.value, start_w.value, start_b.value = 1.0, 100.0, 5.2, -3.1
     assert "left the map" in w.result.axes[0].texts[-1].get_text()
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.5, 1.3])
+def test_the_explorers_threshold_row_gives_compares_runs(lr):
+    row = explorer.ThresholdRow(explorer.THRESHOLD_EXPONENTS)
+    for threshold in (10.0 ** -2, 1.0, float(10.0 ** 0.05), 10.0 ** 2, 0.3):  # 0.3: off the slider
+        got = row.compare((4.0, -4.0), lr, threshold)
+        expected = R.compare((4.0, -4.0), lr, explorer.N_STEPS, threshold)
+        assert (got.lr, got.threshold) == (expected.lr, expected.threshold)
+        for run in ("plain", "clipped"):
+            for field in ("params", "loss", "grad_norm"):
+                np.testing.assert_array_equal(getattr(getattr(got, run), field),
+                                              getattr(getattr(expected, run), field))
+    assert 1.0 in row.clipped and 0.3 not in row.clipped  # one pass made every stop's run

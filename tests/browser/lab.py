@@ -43,6 +43,7 @@ STARTUP_TIMEOUT = 90  # s: the server answering
 RUN_TIMEOUT = 240    # s: one notebook's "Run All Cells"
 START_TIMEOUT = 10   # s: its first cell starting
 REDRAW_TIMEOUT = 30   # s: an explorer's figure after a key press
+PRESSES = 7  # key presses on each explorer's slider: its latency is their median
 
 
 def chapter_notebooks():
@@ -297,31 +298,38 @@ class LabNotebook:
         explorers = self.panel.locator(".jp-OutputArea-output .widget-interact")
         return [explorers.nth(index) for index in range(explorers.count())]
 
-    def move_slider(self, explorer, before_path, after_path):
-        """Press ArrowRight on the explorer's first slider; screenshot the figure around it.
+    def move_slider(self, explorer, before_path, after_path, presses=PRESSES):
+        """Press an arrow key ``presses`` times on the explorer's first slider, each time waiting
+        for the new figure; screenshot the figure before the first press and after the last.
 
-        Returns (before PNG bytes, after PNG bytes, milliseconds from the key press to the
-        new image in the page). Raises AssertionError when the explorer shows no figure or
-        none follows the key press.
+        Each press goes right, or left when the slider is at its maximum, so every press moves
+        it. Returns (before PNG bytes, after PNG bytes, the milliseconds from each key press to
+        the new image in the page). Raises AssertionError when the explorer shows no figure or
+        none follows a key press.
         """
         output = explorer.locator(".widget-output").first
         assert output.evaluate(_IMAGE_DECODED), "the explorer shows no figure"
         output.scroll_into_view_if_needed()
         before = output.screenshot(path=before_path)
-        output.evaluate(_WATCH_REDRAW)
-        explorer.locator(".widget-slider .noUi-handle").first.focus()
-        self.page.keyboard.press("ArrowRight")
-        try:
-            self.page.wait_for_function("() => window.__labRedraw.drawn !== null",
-                                        timeout=REDRAW_TIMEOUT * 1000)
-        except Exception as error:  # Playwright's TimeoutError
-            raise AssertionError(f"no new figure {REDRAW_TIMEOUT} s after the key press") \
-                from error
-        watch = self.page.evaluate("() => window.__labRedraw")
-        assert output.evaluate(_IMAGE_DECODED), "the new figure did not load"
-        self.wait_for_kernel_idle(timeout=REDRAW_TIMEOUT)
+        handle = explorer.locator(".widget-slider .noUi-handle").first
+        latencies = []
+        for press in range(1, presses + 1):
+            output.evaluate(_WATCH_REDRAW)
+            handle.focus()
+            at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+            self.page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+            try:
+                self.page.wait_for_function("() => window.__labRedraw.drawn !== null",
+                                            timeout=REDRAW_TIMEOUT * 1000)
+            except Exception as error:  # Playwright's TimeoutError
+                raise AssertionError(f"no new figure {REDRAW_TIMEOUT} s after key press {press}") \
+                    from error
+            watch = self.page.evaluate("() => window.__labRedraw")
+            latencies.append(watch["drawn"] - watch["key"])
+            assert output.evaluate(_IMAGE_DECODED), f"the figure of key press {press} did not load"
+            self.wait_for_kernel_idle(timeout=REDRAW_TIMEOUT)
         after = output.screenshot(path=after_path)
-        return before, after, watch["drawn"] - watch["key"]
+        return before, after, latencies
 
     def rendered_markdown(self):
         """Text of every markdown cell as the reader sees it (not its source), once every one

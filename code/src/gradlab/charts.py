@@ -33,6 +33,8 @@ from .report import significant
 VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 THEME = "gradlab"
 DIGITS = 4  # significant digits kept in a chart's data
+# A chart's plot width in px (``window_width``): the website's text column is 640 px wide.
+WIDEST, NARROWEST, MARGIN = 520, 200, 130
 
 # plots.style.LINESTYLES and MARKERS in Vega's terms, one per colour of plots.style.COLORS.
 DASHES = [[1, 0], [6, 3], [6, 3, 1, 3], [1, 3], [5, 1], [3, 1, 1, 1, 1, 1], [1, 6]]
@@ -152,6 +154,40 @@ def series(field, names, title=None):
         "shape": alt.Shape(f"{field}:N", scale=alt.Scale(domain=names, range=SHAPES[:n]),
                            legend=legend),
     }
+
+
+def choice(name, label, value, options, radio=False):
+    """A param starting at ``value``, bound to a menu (or ``radio`` buttons) of ``options`` and
+    labelled ``label``. Raises ``ValueError`` when ``value`` is not an option: a chart holds
+    its grid only."""
+    options = list(options)
+    if value not in options:
+        raise ValueError(f"{label}: {value!r} is not on the chart's grid, one of {options}")
+    binding = alt.binding_radio if radio else alt.binding_select
+    return alt.param(name=name, value=value, bind=binding(options=options, name=f"{label} "))
+
+
+def slider(name, label, value, low, high, step):
+    """A param starting at ``value``, bound to a range slider from ``low`` to ``high`` by
+    ``step`` and labelled ``label``. Raises ``ValueError`` when ``value`` is not a slider stop."""
+    stops = (value - low) / step
+    if not (low <= value <= high and math.isclose(stops, round(stops), abs_tol=1e-6)):
+        raise ValueError(f"{label}: {value!r} is not on the chart's grid, {low} to {high} by "
+                         f"{step}")
+    return alt.param(name=name, value=value,
+                     bind=alt.binding_range(min=low, max=high, step=step, name=f"{label} "))
+
+
+def window_width(chart, widest=WIDEST, margin=MARGIN):
+    """``chart`` with its plot ``widest`` px wide, or narrower on a narrow window (a phone):
+    its width is the window's less ``margin`` px (axes, legend, the page's padding).
+
+    Vega's ``width`` signal, overridden by a param of that name. ``width="container"`` would
+    follow the chart's element instead, which JupyterLab's output area leaves as narrow as
+    the controls (the charts drew about 250 px wide there).
+    """
+    return chart.properties(width=widest).add_params(
+        alt.param(name="width", expr=f"clamp(windowSize()[0] - {margin}, {NARROWEST}, {widest})"))
 
 
 def log_scale(title):

@@ -9,7 +9,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.patches import Rectangle
 
 from .. import cliff
-from .style import PALETTE, SEQUENTIAL_CMAP, figure, log_y, note, style
+from .style import PALETTE, SEQUENTIAL_CMAP, figure, log_y, note, retitle, style
 
 FLOOR = 1e-12  # smallest gradient norm shown on a log colour scale
 ZOOM_GRID = 121  # points per side of the zoom panel's map
@@ -118,10 +118,15 @@ def zoom_window(comparison, pad=0.2, min_half=0.25):
 
 
 def _draw_zoom(view, comparison):
-    """Redraw the zoom panel: a fine map of the window and both paths inside it."""
+    """Redraw the zoom panel: a fine map of the window and both paths inside it.
+
+    The previous map and paths are removed, not the axes cleared: ``cla`` would also throw
+    away the axes' ticks, and making new ones costs more than the whole map.
+    """
     (w_low, w_high), (b_low, b_high) = zoom_window(comparison)
     ax = view.zoom_ax
-    ax.cla()
+    for artist in [*ax.collections, *ax.lines]:
+        artist.remove()
     plot_map(cliff.surface((w_low, w_high), (b_low, b_high), n=ZOOM_GRID), ax, "loss",
              colorbar=False)
     for i, trajectory in enumerate((comparison.plain, comparison.clipped)):
@@ -163,8 +168,7 @@ def update_cliff_view(view, comparison):
     _draw_zoom(view, comparison)
     view.message.set_text("\n".join(messages))
     view.message.set_visible(bool(messages))
-    view.loss_ax.set_title(f"lr = {comparison.lr:.3g}, threshold = {comparison.threshold:.3g}",
-                           fontsize=10)
+    retitle(view.loss_ax, f"lr = {comparison.lr:.3g}, threshold = {comparison.threshold:.3g}", 10)
 
 
 def plot_comparison(surface, comparison):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.patches import Circle, Rectangle
 
-from .style import PALETTE, figure, log_y, style
+from .style import PALETTE, figure, log_y, retitle, style
 
 HATCHES = ("", "//", "..")
 
@@ -82,7 +82,7 @@ def update_vector_panel(panel, result):
     panel.circle.set_visible(result.mode == "norm")
     panel.square.set_visible(result.mode == "value")
     region = "disc ||g|| ≤ c" if result.mode == "norm" else "square |g_i| ≤ c"
-    panel.ax.set_title(f"clip by {result.mode} (shaded: {region})", fontsize=9)
+    retitle(panel.ax, f"clip by {result.mode} (shaded: {region})", 9)
     panel.text.set_text(f"c = {c:.3g}\n"
                         f"||g|| = {result.norm_before:.3g} → {result.norm_after:.3g}\n"
                         f"direction turned by {result.angle_deg:.1f}°")

@@ -67,6 +67,13 @@ def log_y(ax, label):
     ax.set_ylabel(f"{label} (log scale)")
 
 
+def retitle(ax, title, fontsize):
+    """Set ``ax``'s centre title in place. ``set_title`` also re-places the left and right
+    titles, which makes a blitted explorer (``widgets.png``) redraw all its axes."""
+    ax.title.set_text(title)
+    ax.title.set_fontsize(fontsize)
+
+
 def note(ax, message):
     """Write a readable message inside the axes (overflow, empty data); returns the Text."""
     return ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",

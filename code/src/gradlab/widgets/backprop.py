@@ -53,6 +53,7 @@ def explorer(depth=20, weight=2.0, precision="float32"):
         ``ipywidgets.interactive``; its ``result`` is the redrawn figure.
     """
     fig, view = chain_figure()
+    view.ax.title.set_animated(True)  # a new title each move, drawn over the figure (widgets.png)
 
     def draw(depth, weight, precision):
         show_chain(view, depth, weight, precision)
@@ -85,16 +86,10 @@ def _f32(expression):
 
 def chart(depth=20, weight=2.0, precision="float32"):
     """The explorer as a Vega-Lite chart (``charts.show`` it); same controls as the live one."""
-    if precision not in PRECISIONS or weight not in WEIGHTS or not 1 <= depth <= MAX_DEPTH:
-        raise ValueError(f"depth 1..{MAX_DEPTH}, weight one of {WEIGHTS}, precision one of "
-                         f"{PRECISIONS}; got {depth}, {weight}, {precision!r}")
     controls = [
-        alt.param(name="L", value=depth,
-                  bind=alt.binding_range(min=1, max=MAX_DEPTH, step=1, name="depth L ")),
-        alt.param(name="w", value=weight,
-                  bind=alt.binding_select(options=list(WEIGHTS), name="weight w ")),
-        alt.param(name="precision", value=precision,
-                  bind=alt.binding_radio(options=list(PRECISIONS), name="precision ")),
+        charts.slider("L", "depth L", depth, 1, MAX_DEPTH, 1),
+        charts.choice("w", "weight w", weight, WEIGHTS),
+        charts.choice("precision", "precision", precision, PRECISIONS, radio=True),
     ]
     layers = (
         alt.Chart(alt.sequence(1, MAX_DEPTH + 1, as_="i"))
@@ -131,10 +126,10 @@ def chart(depth=20, weight=2.0, precision="float32"):
         .mark_text(align="left", baseline="top", lineBreak="\n", fontSize=13, color="#D55E00")
         .encode(x=alt.value(8), y=alt.value(8), text="text:N")
     )
-    return (
+    return charts.window_width(
         alt.layer(lines, markers, note)
         .add_params(*controls)
-        .properties(name="scalar_chain", width="container", height=300,
+        .properties(name="scalar_chain", height=300,
                     title=alt.Title(alt.expr("'L = ' + L + ', w = ' + w + ', ' + precision")),
                     description=DESCRIPTION)
     )

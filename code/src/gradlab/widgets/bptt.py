@@ -47,6 +47,7 @@ def explorer(steps=100, radius=1.1, activation="tanh", drive=0.5):
     """Sliders for T, the spectral radius, the activation and the input std; returns
     ``widgets.interactive`` whose ``result`` is the redrawn figure."""
     view = GradientTimeView()
+    view.ax.title.set_animated(True)  # a new title each move, drawn over the figure (widgets.png)
 
     def show(steps, radius, activation, drive):
         view.update(*explorer_trace(steps, radius, activation, drive))
@@ -89,19 +90,12 @@ def chart_table():
 
 def chart(steps=100, radius=1.1, activation="tanh", drive=0.5):
     """The explorer as a Vega-Lite chart (``charts.show`` it) over ``chart_table``."""
-    if (steps not in CHART_STEPS or round(radius, 1) not in CHART_RADII
-            or activation not in ACTIVATIONS or drive not in CHART_DRIVES):
-        raise ValueError(f"the chart's grid: T in {CHART_STEPS}, radius 0.1..3.0 by 0.1, "
-                         f"activation in {ACTIVATIONS}, drive in {CHART_DRIVES}")
     controls = [
-        alt.param(name="T", value=steps,
-                  bind=alt.binding_select(options=list(CHART_STEPS), name="T ")),
-        alt.param(name="rho", value=radius,
-                  bind=alt.binding_range(min=0.1, max=3.0, step=0.1, name="radius ρ ")),
-        alt.param(name="activation", value=activation,
-                  bind=alt.binding_radio(options=list(ACTIVATIONS), name="activation ")),
-        alt.param(name="drive", value=drive,
-                  bind=alt.binding_select(options=list(CHART_DRIVES), name="input std ")),
+        charts.choice("T", "T", steps, CHART_STEPS),
+        charts.slider("rho", "radius ρ", radius, float(CHART_RADII[0]), float(CHART_RADII[-1]),
+                      0.1),
+        charts.choice("activation", "activation", activation, ACTIVATIONS, radio=True),
+        charts.choice("drive", "input std", drive, CHART_DRIVES),
     ]
     run = (
         alt.Chart(charts.table(chart_table()))
@@ -133,6 +127,7 @@ def chart(steps=100, radius=1.1, activation="tanh", drive=0.5):
         x=alt.value(8), y=alt.value(8), text="note:N")
     title = alt.Title(alt.expr("'T = ' + T + ', ρ = ' + format(rho, '.1f') + ', input std ' "
                                "+ drive"))
-    return (alt.layer(lines, note).add_params(*controls)
-            .properties(name="gradient_through_time", width="container", height=300,
-                        title=title, description=DESCRIPTION))
+    return charts.window_width(
+        alt.layer(lines, note).add_params(*controls)
+        .properties(name="gradient_through_time", height=300, title=title,
+                    description=DESCRIPTION))

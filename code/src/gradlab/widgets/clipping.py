@@ -29,6 +29,9 @@ def explorer(g=(4.0, 1.5), threshold=2.0, mode="value"):
     fig, ax = figure(width=4.6, height=4.4)
     plt.close(fig)  # shown through the widget's output only
     panel = draw_vector_panel(ax, limit=LIMIT + 0.5)
+    # What a move changes is drawn over the cached axes (widgets.png); the axes never change.
+    for artist in (panel.before, panel.after, panel.circle, panel.square, panel.text, ax.title):
+        artist.set_animated(True)
 
     def show(threshold, mode, g1, g2):
         update_vector_panel(panel, clip_vector(np.array([g1, g2]), threshold, mode))

@@ -28,6 +28,7 @@ def explorer(spike=1000.0, beta2=0.999, threshold=10.0):
     """Sliders for the spike's size, Adam's β₂ and the clip threshold; returns
     ``widgets.interactive`` whose ``result`` is the redrawn figure."""
     view = SpikeView()
+    view.ax.title.set_animated(True)  # a new title each move, drawn over the figure (widgets.png)
 
     def show(spike, beta2, threshold):
         view.update(adam_spike.spike_response(spike, beta2, threshold))

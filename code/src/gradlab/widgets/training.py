@@ -50,6 +50,10 @@ def explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
     """An ``ipywidgets.interactive``: children[0] learning rate, children[1] threshold."""
     explorer = TrainingExplorer(epochs, seed)
     plt.close(explorer.fig)  # shown through the widget's output only
+    # The axes are fixed: a move redraws the curves, crosses and note over them (widgets.png).
+    for artist in (*explorer.artists["lines"], *explorer.artists["crosses"],
+                   explorer.artists["note"]):
+        artist.set_animated(True)
     lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=LR_RANGE[0], max=LR_RANGE[1],
                                        step=0.25, description="learning rate",
                                        continuous_update=False, readout_format=".2g")

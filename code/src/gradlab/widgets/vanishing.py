@@ -79,17 +79,10 @@ def chart_table(width=128, seed=0):
 
 def chart(depth=50, init="normal", activation="relu"):
     """The explorer as a Vega-Lite chart (``charts.show`` it) over ``chart_table``."""
-    if depth not in CHART_DEPTHS or init not in deep_mlp.INIT_SCHEMES or (
-            activation not in ACTIVATIONS):
-        raise ValueError(f"the chart's grid: depth in {CHART_DEPTHS}, init in "
-                         f"{deep_mlp.INIT_SCHEMES}, activation in {ACTIVATIONS}")
     controls = [
-        alt.param(name="depth", value=depth,
-                  bind=alt.binding_select(options=list(CHART_DEPTHS), name="depth ")),
-        alt.param(name="init", value=init,
-                  bind=alt.binding_radio(options=list(deep_mlp.INIT_SCHEMES), name="init ")),
-        alt.param(name="activation", value=activation,
-                  bind=alt.binding_radio(options=list(ACTIVATIONS), name="activation ")),
+        charts.choice("depth", "depth", depth, CHART_DEPTHS),
+        charts.choice("init", "init", init, deep_mlp.INIT_SCHEMES, radio=True),
+        charts.choice("activation", "activation", activation, ACTIVATIONS, radio=True),
     ]
     profile = charts.with_positions(
         alt.Chart(charts.table(chart_table()))
