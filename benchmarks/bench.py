@@ -232,6 +232,8 @@ def _step(slider):
     """The value one step up (down at the top), as an arrow key moves the slider."""
     if hasattr(slider, "base"):
         exponent = np.log10(slider.value) / np.log10(slider.base)
+        # The browser's slider snaps to min + k * step before it moves one step.
+        exponent = slider.min + round((exponent - slider.min) / slider.step) * slider.step
         up = exponent + slider.step <= slider.max + 1e-9
         return slider.base ** (exponent + (slider.step if up else -slider.step))
     up = slider.value + slider.step <= slider.max

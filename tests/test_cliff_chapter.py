@@ -182,15 +182,32 @@ def test_explorer_survives_every_extreme(small_surface):
     assert "left the map" in w.result.axes[0].texts[-1].get_text()
 
 
-@pytest.mark.parametrize("lr", [0.05, 0.5, 1.3])
-def test_the_explorers_threshold_row_gives_compares_runs(lr):
-    row = explorer.ThresholdRow(explorer.THRESHOLD_EXPONENTS)
-    for threshold in (10.0 ** -2, 1.0, float(10.0 ** 0.05), 10.0 ** 2, 0.3):  # 0.3: off the slider
-        got = row.compare((4.0, -4.0), lr, threshold)
-        expected = R.compare((4.0, -4.0), lr, explorer.N_STEPS, threshold)
-        assert (got.lr, got.threshold) == (expected.lr, expected.threshold)
-        for run in ("plain", "clipped"):
-            for field in ("params", "loss", "grad_norm"):
-                np.testing.assert_array_equal(getattr(getattr(got, run), field),
-                                              getattr(getattr(expected, run), field))
-    assert 1.0 in row.clipped and 0.3 not in row.clipped  # one pass made every stop's run
+def assert_same_runs(got, expected):
+    assert (got.lr, got.threshold) == pytest.approx((expected.lr, expected.threshold), rel=1e-12)
+    for run in ("plain", "clipped"):
+        for field in ("params", "loss", "grad_norm"):
+            np.testing.assert_array_equal(getattr(getattr(got, run), field),
+                                          getattr(getattr(expected, run), field))
+
+
+def test_the_explorers_cache_gives_compares_runs_for_every_move():
+    cache = explorer.RunCache(explorer.LR_EXPONENTS, explorer.THRESHOLD_EXPONENTS)
+    start, lr = (4.0, -4.0), float(10.0 ** -0.3)
+    moves = [(lr, 1.0), (lr, float(10.0 ** 0.05)), (lr, 0.3),           # threshold moves
+             (float(10.0 ** -0.25), float(10.0 ** 0.05)), (0.9, float(10.0 ** 0.05)),  # lr moves
+             (float(10.0 ** 0.5) * (1 + 4e-16), float(10.0 ** 0.05))]  # a browser's 10 ** x
+    for lr, threshold in moves:
+        got = cache.compare(start, lr, threshold)
+        assert_same_runs(got, R.compare(start, got.lr, explorer.N_STEPS, threshold))
+    assert len(cache.by_threshold[1]) == len(explorer.THRESHOLD_EXPONENTS)
+    assert len(cache.by_lr[1]) == len(explorer.LR_EXPONENTS)  # one pass made every lr stop
+
+
+def test_trajectories_take_a_learning_rate_per_column():
+    runs = R.trajectories((4.0, -4.0), [0.5, 1.0], 20, [None, 1.0])
+    for run, (lr, c) in zip(runs, [(0.5, None), (1.0, 1.0)]):
+        np.testing.assert_array_equal(run.params, R.compare((4.0, -4.0), lr, 20, c or 1.0)
+                                      .clipped.params if c else
+                                      R.compare((4.0, -4.0), lr, 20, 1.0).plain.params)
+    with pytest.raises(ValueError, match="2 learning rates for 3 thresholds"):
+        R.trajectories((4.0, -4.0), [0.5, 1.0], 20, [None, 1.0, 2.0])

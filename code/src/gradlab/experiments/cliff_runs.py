@@ -60,12 +60,18 @@ def scan_wall(w, half_width, n=20001):
 def trajectories(start, lr, n_steps, thresholds):
     r"""Gradient descent from one ``start`` (w, b) for several thresholds at once.
 
-    Column :math:`j` follows :math:`\theta \leftarrow \theta - \eta \min(1, c_j /
+    Column :math:`j` follows :math:`\theta \leftarrow \theta - \eta_j \min(1, c_j /
     (\|\nabla E\| + 10^{-6}))\, \nabla E`; ``None`` in ``thresholds`` means no
-    clipping. Returns one ``cliff.Trajectory`` per threshold (the same numbers as
-    ``cliff.descend``, computed together).
+    clipping, and ``lr`` is one learning rate or one per threshold. Returns one
+    ``cliff.Trajectory`` per threshold (the same numbers as ``cliff.descend``, computed
+    together).
     """
-    lr = validate.positive_number(lr, "lr")
+    if np.ndim(lr) == 0:
+        lr = validate.positive_number(lr, "lr")
+    else:
+        lr = np.asarray([validate.positive_number(x, "lr") for x in lr])[:, None]
+        if len(lr) != len(thresholds):
+            raise ValueError(f"{len(lr)} learning rates for {len(thresholds)} thresholds")
     n_steps = validate.positive_int(n_steps, "n_steps")
     limits = cliff.clip_limits(thresholds)
     k = len(limits)

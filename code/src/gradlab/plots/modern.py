@@ -9,17 +9,20 @@ from .style import PALETTE, figure, log_y, style
 LEGEND_SIZE = 8
 
 
+# Adam's update norms of every run the explorers offer, with room for the legend.
+LOG_RANGE = (-5.5, -1.3)  # log10
+UPDATE_LIMITS = tuple(10.0 ** e for e in LOG_RANGE)
+
+
 class SpikeView:
     """Adam's update norm per step: no spike, one spike, the spike clipped before Adam.
 
     ``update(response)`` (an ``adam_spike.SpikeResponse``) only changes artists.
     """
 
-    def __init__(self, width=6.4, height=3.6, dpi=None):
+    def __init__(self, width=6.4, height=3.6):
         self.fig, self.ax = figure(width=width, height=height)
         plt.close(self.fig)
-        if dpi is not None:
-            self.fig.set_dpi(dpi)
         labels = ("no spike", "one spike, no clipping", "spike clipped before Adam")
         self.lines = [self.ax.plot([], [], **style(i), markevery=25, label=label)[0]
                       for i, label in enumerate(labels)]
@@ -33,9 +36,8 @@ class SpikeView:
         for line, run in zip(self.lines, (response.clean, response.spiked, response.clipped)):
             line.set_data(steps, run)
         self.marker.set_xdata([response.spike_step, response.spike_step])
-        everything = np.concatenate([response.clean, response.spiked, response.clipped])
         self.ax.set_xlim(0, len(steps))
-        self.ax.set_ylim(everything.min() / 2, everything.max() * 2)
+        self.ax.set_ylim(*UPDATE_LIMITS)  # fixed: moves compare, and the layout holds
         self.ax.set_title(f"spike ×{response.spike:g}, β₂ = {response.beta2:g}, clip at "
                           f"{response.threshold:g}: next {response.window} updates "
                           f"{response.shrink_spiked:.2f}× (clipped {response.shrink_clipped:.2f}×)",

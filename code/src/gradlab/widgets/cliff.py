@@ -29,6 +29,7 @@ from ..plots.style import SEQUENTIAL_CMAP
 from .png import png_interactive
 
 N_STEPS = 100
+LR_EXPONENTS = np.round(np.arange(-2.0, 1.0001, 0.05), 2)  # the learning-rate slider's stops
 THRESHOLD_EXPONENTS = np.round(np.arange(-2.0, 2.0001, 0.05), 2)  # the slider's stops, log10
 
 
@@ -37,24 +38,58 @@ def background(n=161):
     return cliff.surface(n=n)
 
 
-class ThresholdRow:
-    """``compare`` for the explorer, the clipped run computed for every threshold on the slider at
-    once: ``trajectories`` runs its columns in one vectorised pass, so 82 runs cost about what
-    two do, and a threshold move after the first finds its run already made. A threshold off
-    the slider's stops is run alone."""
+class RunCache:
+    """``compare`` for the explorer, with the runs of a whole slider made in one pass.
 
-    def __init__(self, exponents):
-        self.thresholds = [float(10.0 ** e) for e in exponents]
-        self.key, self.plain, self.clipped = None, None, {}
+    ``trajectories`` runs its columns together, so every stop of a slider costs about what two
+    runs do. When the threshold moves, the clipped runs of every threshold stop are made (for
+    this start and learning rate); when the learning rate moves, the plain and clipped runs of
+    every learning-rate stop (for this start and threshold). Later moves of that slider find
+    their runs made. A value off the slider's stops is run alone.
+    """
+
+    def __init__(self, lr_exponents, threshold_exponents):
+        self.lrs = [float(10.0 ** e) for e in lr_exponents]
+        self.thresholds = [float(10.0 ** e) for e in threshold_exponents]
+        self.by_threshold = self.by_lr = (None, {})  # (key, {stop: CliffComparison})
+        self.last = None
 
     def compare(self, start, lr, threshold):
-        if (tuple(start), lr) != self.key:
-            self.plain, *clipped = trajectories(start, lr, N_STEPS, [None, *self.thresholds])
-            self.key, self.clipped = (tuple(start), lr), dict(zip(self.thresholds, clipped))
-        if threshold not in self.clipped:
-            return compare(start, lr, N_STEPS, threshold)
-        return CliffComparison(tuple(map(float, start)), float(lr), float(threshold),
-                               self.plain, self.clipped[threshold])
+        start = tuple(map(float, start))
+        lr_key, threshold_key = _stop(lr, self.lrs), _stop(threshold, self.thresholds)
+        rows = (((start, lr_key), self.by_threshold, threshold_key),
+                ((start, threshold_key), self.by_lr, lr_key))
+        for key, (row_key, row), stop in rows:
+            if key == row_key and stop in row:
+                self.last = (start, lr, threshold)
+                return row[stop]
+        moved_lr = self.last is not None and self.last[0] == start and self.last[2] == threshold
+        self.last = (start, lr, threshold)
+        if moved_lr and lr_key is not None and threshold_key is not None:
+            self.by_lr = ((start, threshold_key), self._lr_row(start, threshold_key))
+            return self.by_lr[1][lr_key]
+        if lr_key is not None:
+            self.by_threshold = ((start, lr_key), self._threshold_row(start, lr_key))
+            if threshold_key is not None:
+                return self.by_threshold[1][threshold_key]
+        return compare(start, lr, N_STEPS, threshold)
+
+    def _threshold_row(self, start, lr):
+        plain, *clipped = trajectories(start, lr, N_STEPS, [None, *self.thresholds])
+        return {c: CliffComparison(start, lr, c, plain, run)
+                for c, run in zip(self.thresholds, clipped)}
+
+    def _lr_row(self, start, threshold):
+        n = len(self.lrs)
+        runs = trajectories(start, self.lrs * 2, N_STEPS, [None] * n + [threshold] * n)
+        return {lr: CliffComparison(start, lr, threshold, plain, clipped)
+                for lr, plain, clipped in zip(self.lrs, runs[:n], runs[n:])}
+
+
+def _stop(value, stops):
+    """The stop of ``stops`` that ``value`` is (to the last bits a browser's ``10 ** x`` may
+    change), or None."""
+    return next((s for s in stops if abs(value - s) <= 1e-12 * s), None)
 
 
 def explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
@@ -69,7 +104,7 @@ def explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
     for artist in (*view.paths, *view.curves, view.message, view.zoom_box, view.loss_ax.title):
         artist.set_animated(True)
 
-    runs = ThresholdRow(THRESHOLD_EXPONENTS)
+    runs = RunCache(LR_EXPONENTS, THRESHOLD_EXPONENTS)
 
     def show(lr, threshold, w0, b0):
         update_cliff_view(view, runs.compare((w0, b0), lr, threshold))
@@ -83,7 +118,8 @@ def explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):
     log_slider = dict(base=10, step=0.05, readout_format=".3g")
     explorer = png_interactive(
         show,
-        lr=widgets.FloatLogSlider(value=lr, min=-2, max=1, description="lr", **log_slider),
+        lr=widgets.FloatLogSlider(value=lr, min=LR_EXPONENTS[0], max=LR_EXPONENTS[-1],
+                                  description="lr", **log_slider),
         threshold=widgets.FloatLogSlider(value=threshold, min=THRESHOLD_EXPONENTS[0],
                                          max=THRESHOLD_EXPONENTS[-1], description="threshold",
                                          **log_slider),

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import charts
 from ..experiments import adam_spike
-from ..plots.modern import SpikeView
+from ..plots.modern import LOG_RANGE, SpikeView
 from .png import png_interactive
 
 BETA2S = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
@@ -38,8 +38,7 @@ def explorer(spike=1000.0, beta2=0.999, threshold=10.0):
         show,
         spike=widgets.FloatLogSlider(spike, base=10, min=0, max=4, step=0.25,
                                      description="spike ×"),
-        beta2=widgets.SelectionSlider(options=[0.9, 0.95, 0.98, 0.99, 0.995, 0.999],
-                                      value=beta2, description="β₂"),
+        beta2=widgets.SelectionSlider(options=list(BETA2S), value=beta2, description="β₂"),
         threshold=widgets.FloatLogSlider(threshold, base=10, min=0, max=5, step=0.25,
                                          description="clip at"))
 
@@ -49,7 +48,6 @@ CHART_THRESHOLDS = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000, ma
 NO_CLIP = "no clipping"
 SERIES = ("no spike", "one spike, no clipping", "spike clipped before Adam")
 RUNS = ("clean", "spiked", "clipped")  # the SpikeResponse fields drawn as SERIES
-LOG_RANGE = (-5.5, -1.3)  # log10 of the update norm: every run of the grid, and room for text
 DESCRIPTION = (
     "Adam's update norm per step, on a log scale, for a noisy gradient of 50 coordinates "
     "over 300 steps: without a spike, with every coordinate multiplied by the spike size at "
