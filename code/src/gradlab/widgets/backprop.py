@@ -72,7 +72,7 @@ def explorer(depth=20, weight=2.0, precision="float32"):
 # Where float32 leaves its range (float64 does it by itself in the browser's arithmetic).
 FLOAT32 = "(precision == 'float32' ? (abs({0}) > 3.4028234663852886e38 ? 1 / 0 : " \
           "abs({0}) < 7.006492321624085e-46 ? 0 : {0}) : {0})"
-SERIES = ("signal |∂L/∂aᵢ|", "weight gradient |∂L/∂wᵢ|")
+SERIES = ("signal |∂ℒ/∂aᵢ|", "weight gradient |∂ℒ/∂wᵢ|")
 DESCRIPTION = (
     "Gradient magnitudes per layer of a chain of L scalar layers with one weight w, on a "
     "log axis: the signal reaching each layer and the weight's gradient. Controls: the depth "
@@ -138,8 +138,8 @@ def chart(depth=20, weight=2.0, precision="float32"):
 def _note_text():
     """One line per quantity that left the range, as ``nonfinite_report`` words it (with counts)."""
     parts = []
-    for name, label in (("activation", "forward activation"), ("signal", "signal ∂L/∂a"),
-                        ("grad", "weight gradient ∂L/∂w")):
+    for name, label in (("activation", "forward activation"), ("signal", "signal ∂ℒ/∂a"),
+                        ("grad", "weight gradient ∂ℒ/∂w")):
         for kind, problem in (("inf", "overflowed to inf"), ("zero", "underflowed to 0")):
             field = f"datum.{name}_{kind}"
             parts.append(f"({field} == 0 ? '' : '{label} {problem} at ' + ({field} == L ? "

@@ -3,7 +3,7 @@
 ``explorer`` is the live ipywidget; ``chart`` is the same explorer without a kernel (the
 website, and JupyterLab before anything runs), over a table of ``explorer_trace`` runs on a
 grid of its controls: a few sequence lengths T, the radius ρ in steps of 0.1 and a few input
-scales. Each run keeps about ``POINTS`` time steps of ``log10‖∂L/∂h_k‖`` (two decimals: a
+scales. Each run keeps about ``POINTS`` time steps of ``log10‖∂ℒ/∂h_k‖`` (two decimals: a
 1 % error, invisible on a log axis), packed as one text field the browser splits; the
 reference line ρ^(T−k) is a formula. A linear RNN's gradient does not depend on its inputs, so
 the identity runs are stored once per (T, ρ).
@@ -26,7 +26,7 @@ CHART_RADII = tuple(np.round(np.arange(1, 31) / 10, 1))
 CHART_DRIVES = (0.0, 0.5, 1.0, 2.0, 3.0)
 POINTS = 25
 DESCRIPTION = (
-    "The gradient norm ‖∂L/∂h_k‖ of a recurrent network with 32 hidden units against the time "
+    "The gradient norm ‖∂ℒ/∂h_k‖ of a recurrent network with 32 hidden units against the time "
     "step k, on a log scale, for a loss at the last step T, with the line ρ^(T−k) a linear "
     "network would follow. Controls: the sequence length T, the spectral radius ρ of the "
     "recurrent weights, the activation and the input scale; a note says where the gradient "
@@ -114,7 +114,7 @@ def chart(steps=100, radius=1.1, activation="tanh", drive=0.5):
     )
     x = alt.X("k:Q", title="time step k (loss at the last step)",
               scale=alt.Scale(domainMin=0, domainMax=alt.expr("T + 1"), nice=False))
-    y = alt.Y("value:Q", title="‖∂L/∂h_k‖ (log scale)",
+    y = alt.Y("value:Q", title="‖∂ℒ/∂h_k‖ (log scale)",
               axis=alt.Axis(labelExpr="'1e' + datum.value", tickMinStep=1))
     lines = series.mark_line(strokeWidth=2).encode(
         x=x, y=y, detail="series:N",
