@@ -12,6 +12,7 @@ from PIL import Image
 from gradlab import charts
 from gradlab.cliff import Trajectory
 from gradlab.experiments import cliff_runs as R
+from gradlab.report import significant
 from gradlab.widgets import cliff as W
 
 
@@ -92,7 +93,7 @@ def test_the_paths_are_compares_at_the_rounding(table):
                     i = rows[(W._key(start), lr, key, series)]
                     assert table["from"][i] == first
                     end = R.first_non_finite(run) or len(run.loss)
-                    assert table["final"][i] == run.loss[end - 1]
+                    assert table["final"][i] == significant(float(run.loss[end - 1]), 2)
                     w, b = _unpacked(table["w"][i]), _unpacked(table["b"][i])
                     n = len(w)
                     for column, values in enumerate((w, b)):

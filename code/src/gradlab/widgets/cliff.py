@@ -196,7 +196,8 @@ def chart_table(n_steps=N_STEPS):
     thresholds that never clip it (``unclipped_at``). A clipped path starts at the last point
     it shares with the unclipped one (``from``); a clipped run that never differs from the
     unclipped one has no row. A path ends before its first non-finite point, where ``final``
-    is the loss.
+    is the loss, at the two digits the chart shows (the third differs between machines'
+    ``exp`` for a run that grazes the wall).
     """
     rows = {key: [] for key in ("start", "lr", "threshold", "series", "from", "w", "b",
                                 "final", "note", "unclipped_at")}
@@ -205,7 +206,8 @@ def chart_table(n_steps=N_STEPS):
         end = first_non_finite(trajectory) or len(trajectory.loss)
         for key, value in zip(rows, (_key(start), lr, threshold, series, first,
                                      *packed_path(trajectory.params[first:end]),
-                                     trajectory.loss[end - 1], _note(trajectory),
+                                     significant(float(trajectory.loss[end - 1]), 2),
+                                     _note(trajectory),
                                      unclipped_at)):
             rows[key].append(value)
 
