@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from gradlab.experiments import regression  # noqa: E402
 from gradlab.plots import training as plots  # noqa: E402
 from gradlab.widgets import training as explorer  # noqa: E402
 
@@ -174,3 +175,29 @@ def test_explorer_says_when_a_run_leaves_the_chart():
     ex.update(3e-3, threshold=1.0)  # unclipped: test MSE near 1e110 before the NaN
     assert "off the chart" in ex.artists["note"].get_text()
     plt.close(ex.fig)
+
+
+def test_a_learning_rate_move_trains_every_stop_once_and_matches_compare_clipping():
+    ex = explorer.TrainingExplorer(epochs=3)
+    ex.update(0.01)
+    assert ex.row[1] == {}  # the first draw trains its two runs alone
+    ex.update(explorer.LR_STOPS[5])
+    assert sorted(ex.row[1]) == sorted(explorer.LR_STOPS)
+    for lr in (explorer.LR_STOPS[0], explorer.LR_STOPS[-1]):
+        got = ex.row[1][lr]
+        expected = regression.compare_clipping(ex.dataset, lr, 1.0, epochs=3)
+        np.testing.assert_array_equal(got.test_curve, expected.test_curve)
+        np.testing.assert_array_equal(got.diverged_epoch, expected.diverged_epoch)
+    ex.update(explorer.LR_STOPS[5], threshold=10.0)  # a threshold move: the row is dropped
+    assert ex.row == (10.0, {})
+    plt.close(ex.fig)
+
+
+def test_run_many_takes_one_learning_rate_per_setting():
+    data = regression.load()
+    both = regression.run_many(data, [{}, {"clipvalue": 1.0}], [0, 1], lr=[0.01, 0.001],
+                               epochs=2)
+    for row, (setting, lr) in enumerate([({}, 0.01), ({"clipvalue": 1.0}, 0.001)]):
+        alone = regression.run_many(data, [setting], [0, 1], lr=lr, epochs=2)
+        np.testing.assert_array_equal(regression.subset(both, [row]).test_curve,
+                                      alone.test_curve)

@@ -139,7 +139,7 @@ def run_many(dataset, settings, seeds, lr=0.01, momentum=0.9, epochs=100, batch_
     per-epoch test evaluation (``test_curve`` stays NaN), a third of the cost.
     ``reverse`` (one boolean per setting) makes that setting's runs add up every batch
     in the opposite order: the same samples, so the same gradient up to rounding
-    (``order_twins`` uses it).
+    (``order_twins`` uses it). ``lr`` is one learning rate, or one per setting.
     """
     settings = [dict(s) for s in settings]
     seeds = np.asarray(seeds, dtype=int)
@@ -156,6 +156,7 @@ def run_many(dataset, settings, seeds, lr=0.01, momentum=0.9, epochs=100, batch_
     n = len(dataset.y_train)
     orders = [np.random.default_rng(int(s)) for s in seeds]
     k = n_set * n_seed
+    lrs = np.repeat(np.broadcast_to(np.asarray(lr, dtype=np.float64), (n_set,)), n_seed)
     alive = np.ones(k, bool)
     clipped_steps = np.zeros(k)
     div_epoch = np.full(k, -1)
@@ -178,7 +179,7 @@ def run_many(dataset, settings, seeds, lr=0.01, momentum=0.9, epochs=100, batch_
                 after = _global_norm(grads)
                 for w, v, g in zip(weights, velocity, grads):
                     v[alive] = momentum * v[alive] + g[alive]
-                    w[alive] -= lr * v[alive]
+                    w[alive] -= lrs[alive].reshape((-1,) + (1,) * (w.ndim - 1)) * v[alive]
                 clipped_steps += alive & (after < (1.0 - 1e-12) * before)
                 finite = np.isfinite(loss) & np.isfinite(before) & np.all(
                     [np.isfinite(w).reshape(k, -1).all(axis=1) for w in weights], axis=0)
@@ -246,6 +247,15 @@ def compare_clipping(dataset, lr, threshold, seed=0, epochs=20, option="global_c
     Returns a ``ManyRuns`` with two rows (unclipped, clipped) and one seed.
     """
     return run_many(dataset, [{}, {option: threshold}], [seed], lr=lr, epochs=epochs)
+
+
+def subset(runs, rows):
+    """The ``ManyRuns`` of the settings ``rows`` (a slice or index list) of ``runs``."""
+    rows = range(len(runs.settings))[rows] if isinstance(rows, slice) else list(rows)
+    arrays = {name: getattr(runs, name)[list(rows)] for name in (
+        "train_mse", "test_mse", "share_clipped", "diverged_epoch", "diverged_step",
+        "train_curve", "test_curve")}
+    return ManyRuns([runs.settings[i] for i in rows], runs.seeds, **arrays)
 
 
 def _forward_backward(weights, X, y):

@@ -25,6 +25,9 @@ from .png import png_interactive
 
 LR_RANGE = (-4.0, 0.0)          # log10 of the learning rate
 THRESHOLD_RANGE = (-2.0, 3.0)   # log10 of the clipping threshold
+LR_STEP = 0.25                  # the learning-rate slider's step, in log10
+LR_STOPS = tuple(float(10.0 ** e) for e in np.round(np.arange(LR_RANGE[0], LR_RANGE[1] + 1e-9,
+                                                              LR_STEP), 2))
 
 
 class TrainingExplorer:
@@ -35,15 +38,36 @@ class TrainingExplorer:
         self.dataset = regression.load() if dataset is None else dataset
         self.fig, self.artists = plots.explorer_figure(epochs)
         self.threshold = 1.0
+        self.row, self.drawn = (None, {}), False  # (threshold, {lr stop: runs}), a first draw
 
     def update(self, lr, threshold=None):
-        """Train both runs at ``lr`` (and ``threshold``) and redraw; returns the figure."""
+        """Train both runs at ``lr`` (and ``threshold``) and redraw; returns the figure.
+
+        A learning-rate move at an unchanged threshold trains the runs of every stop of the
+        learning-rate slider (``LR_STOPS``) in one ``run_many``, so the next moves find theirs.
+        """
+        moved_lr = threshold is None or threshold == self.threshold
         if threshold is not None:
             self.threshold = threshold
-        runs = regression.compare_clipping(self.dataset, lr, self.threshold, seed=self.seed,
-                                           epochs=self.epochs)
+        stop = next((s for s in LR_STOPS if abs(lr - s) <= 1e-12 * s), None)
+        if self.row[0] != self.threshold or stop not in self.row[1]:
+            if moved_lr and stop is not None and self.drawn:
+                self.row = (self.threshold, self._lr_row())
+            else:
+                self.row = (self.threshold, {})
+        runs = self.row[1].get(stop) or regression.compare_clipping(
+            self.dataset, lr, self.threshold, seed=self.seed, epochs=self.epochs)
         plots.update_explorer(self.artists, runs)
+        self.drawn = True
         return self.fig
+
+    def _lr_row(self):
+        """``compare_clipping`` at every stop of ``LR_STOPS``, trained together."""
+        settings = [{}, {"global_clipnorm": self.threshold}] * len(LR_STOPS)
+        runs = regression.run_many(self.dataset, settings, [self.seed],
+                                   lr=np.repeat(LR_STOPS, 2), epochs=self.epochs)
+        return {lr: regression.subset(runs, slice(2 * i, 2 * i + 2))
+                for i, lr in enumerate(LR_STOPS)}
 
 
 def explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
@@ -55,7 +79,7 @@ def explorer(epochs=20, seed=0, lr=0.01, threshold=1.0):
                    explorer.artists["note"]):
         artist.set_animated(True)
     lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=LR_RANGE[0], max=LR_RANGE[1],
-                                       step=0.25, description="learning rate",
+                                       step=LR_STEP, description="learning rate",
                                        continuous_update=False, readout_format=".2g")
     threshold_slider = widgets.FloatLogSlider(
         value=threshold, base=10, min=THRESHOLD_RANGE[0], max=THRESHOLD_RANGE[1], step=0.25,
