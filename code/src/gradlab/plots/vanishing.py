@@ -29,6 +29,22 @@ def _log_limits(values, fallback=(0.1, 10.0)):
     return shown.min() / 3.0, min(shown.max() * 3.0, np.finfo(np.float64).max)
 
 
+def _round_depth(depth):
+    """The x axis' right end: ``depth`` rounded up to a step of 1, 5 or 10 layers."""
+    step = 10 if depth > 20 else 5 if depth > 5 else 1
+    return step * int(np.ceil(depth / step))
+
+
+def _round_decades(limits):
+    """Log limits widened to whole decades (to tens of decades over a span of more than 20),
+    inside the float64 range: the axis moves in steps, not with every value."""
+    low, high = np.log10(limits)
+    step = 10 if high - low > 20 else 1
+    low, high = step * np.floor(low / step), step * np.ceil(high / step)
+    largest = np.finfo(np.float64).max
+    return 10.0 ** max(low, -300), 10.0 ** high if high <= 308 else largest
+
+
 class _FiniteLogLocator(LogLocator):
     """Log-axis ticks without those beyond the float64 range.
 
@@ -213,9 +229,10 @@ def plot_test_mse(results, ax=None):
 class ProfileView:
     """The explorer's figure: activation scale and gradient norm per layer for one profile.
 
-    Built once; ``update(profile)`` moves the existing artists (no new figure), so
-    the ipywidget and the kernel-free twin share it. Values outside the float64
-    range leave gaps and a note on the plot says where they overflowed.
+    Built once; ``update(profile)`` moves the existing artists (no new figure). Its axes
+    move in steps (``_round_depth``, ``_round_decades``), so most moves of the live explorer
+    redraw only the curves (``widgets.png``). Values outside the float64 range leave gaps
+    and a note on the plot says where they overflowed.
     """
 
     def __init__(self, profile, width=7.2, height=3.0, dpi=80):
@@ -249,9 +266,15 @@ class ProfileView:
                                     (profile.activation_scale, profile.gradient_norm)):
             line.set_data(profile.layers, _positive(values))
             line.set_markevery(every)
-            ax.set_xlim(0, max(profile.depth, 1))
-            ax.set_ylim(*_log_limits(values))
-        self.axes[0].set_title(f"{profile.activation}, {profile.init} init", fontsize=10)
+            xlim, ylim = (0, _round_depth(max(profile.depth, 1))), _round_decades(
+                _log_limits(values))
+            if ax.get_xlim() != xlim:  # setting equal limits would still redraw the axes
+                ax.set_xlim(*xlim)
+            if ax.get_ylim() != ylim:
+                ax.set_ylim(*ylim)
+        title = f"{profile.activation}, {profile.init} init"
+        if self.axes[0].get_title() != title:
+            self.axes[0].set_title(title, fontsize=10)
         messages = deep_mlp.failures(profile)
         for text, prefix in zip(self.notes, ("activations", "gradient")):
             mine = [m.replace(" to ", "\nto ", 1) for m in messages if m.startswith(prefix)]

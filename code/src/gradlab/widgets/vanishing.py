@@ -34,6 +34,8 @@ def explorer(depth=50, init="normal", activation="relu", width=128, seed=0):
     setting a value redraws at once. ``w.result`` is the figure.
     """
     view = ProfileView(deep_mlp.profile(depth, width, init, activation, seed=seed))
+    for artist in (*view.lines, *view.notes):  # what most moves change (widgets.png)
+        artist.set_animated(True)
 
     def show(depth, init, activation):
         view.update(deep_mlp.profile(depth, width, init, activation, seed=seed))
