@@ -70,6 +70,10 @@ class LabServer:
         self.folder, self.app = Path(folder), app
         self.root = self.folder / "chapters"
         local_edition.write_local_edition(ROOT, self.root)
+        # The notebooks as written, read before a server can save over them (reading a file
+        # JupyterLab is writing can find it empty).
+        self.local = {path.name: json.loads(path.read_text())
+                      for path in self.root.glob("*.ipynb")}
         if app == "notebook":  # plain Notebook 7: MyST rendering switched off
             config = self.folder / "config" / "labconfig"
             config.mkdir(parents=True)
@@ -184,7 +188,24 @@ class LabNotebook:
         self.panel = page.locator(PANEL)
         page.goto(server.notebook_url(name))
         self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        if not self._every_cell_in_the_page(timeout=20):
+            # The first notebook of a session can open before the settings (windowingMode
+            # "none") apply, and then keeps only the cells in view in the page.
+            page.reload()
+            self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+            assert self._every_cell_in_the_page(timeout=30), f"{name}: cells missing from the page"
         self.wait_for_kernel_idle(timeout=60)
+
+    def _every_cell_in_the_page(self, timeout):
+        """Whether, within ``timeout`` seconds, the page holds a cell element per cell."""
+        cells = len(self.server.local[self.name]["cells"])
+        try:
+            self.page.wait_for_function(
+                f"n => document.querySelectorAll('{PANEL} .jp-Notebook .jp-Cell').length >= n",
+                arg=cells, timeout=timeout * 1000)
+        except Exception:  # Playwright's TimeoutError
+            return False
+        return True
 
     def kernel_status(self):
         return self.panel.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute(

@@ -14,6 +14,7 @@ Run: ``pytest tests/browser/test_lab.py -p no:cacheprovider -v``.
 import json
 import re
 import statistics
+import time
 
 import pytest
 
@@ -96,25 +97,41 @@ def exercise_count(name):
 
 def figure_count(notebook):
     """Figures of the local edition's notebook (each captioned "**Figure n.k.** ...")."""
-    local = json.loads((notebook.server.root / notebook.name).read_text())
+    local = notebook.server.local[notebook.name]
     return sum("".join(cell["source"]).startswith("**Figure ") for cell in local["cells"])
 
 
 def chart_count(notebook):
     """Kernel-free charts (Vega-Lite outputs) saved in the local edition's notebook."""
-    local = json.loads((notebook.server.root / notebook.name).read_text())
+    local = notebook.server.local[notebook.name]
     return sum("application/vnd.vegalite.v5+json" in output.get("data", {})
                for cell in local["cells"] for output in cell.get("outputs", []))
 
 
+def settled(read, expected, timeout=30):
+    """``read()`` once it returns ``expected``, or its last value after ``timeout`` seconds.
+
+    JupyterLab renders markdown cells asynchronously (jupyterlab-myst the more so in the first
+    notebook of a session), so a count read at once can be short of what the page then shows.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if value == expected or time.monotonic() > deadline:
+            return value
+        time.sleep(0.5)
+
+
 def reads_like_the_book(notebook, when):
     """The text checks: no raw MyST or unresolved reference, captions, exercises, no solution."""
-    assert notebook.unrendered_markdown_cells() == 0, when
+    assert settled(notebook.unrendered_markdown_cells, 0) == 0, when
     raw = [text[:160] for text in notebook.rendered_markdown() if RAW_MYST.search(text)]
     assert raw == [], f"{notebook.name} {when}: raw MyST or unresolved references"
-    assert len(notebook.captions()) == figure_count(notebook), f"{notebook.name} {when}: captions"
-    titles = notebook.exercise_titles()
-    assert len(titles) == exercise_count(notebook.name), f"{notebook.name} {when}: exercises"
+    figures, exercises = figure_count(notebook), exercise_count(notebook.name)
+    captions = settled(lambda: len(notebook.captions()), figures)
+    assert captions == figures, f"{notebook.name} {when}: {captions} of {figures} captions"
+    titles = settled(lambda: len(notebook.exercise_titles()), exercises)
+    assert titles == exercises, f"{notebook.name} {when}: {titles} of {exercises} exercises"
     assert "Solution" not in notebook.visible_text(), f"{notebook.name} {when}: a solution shows"
 
 
