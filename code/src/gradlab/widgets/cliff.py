@@ -27,6 +27,7 @@ from ..experiments.cliff_runs import (CliffComparison, compare, compare_threshol
 from ..plots.cliff import LOSS_FLOOR, draw_cliff_view, update_cliff_view, zoom_window
 from ..plots.style import SEQUENTIAL_CMAP
 from .png import png_interactive
+from .stops import stop_of
 
 N_STEPS = 100
 LR_EXPONENTS = np.round(np.arange(-2.0, 1.0001, 0.05), 2)  # the learning-rate slider's stops
@@ -56,7 +57,7 @@ class RunCache:
 
     def compare(self, start, lr, threshold):
         start = tuple(map(float, start))
-        lr_key, threshold_key = _stop(lr, self.lrs), _stop(threshold, self.thresholds)
+        lr_key, threshold_key = stop_of(lr, self.lrs), stop_of(threshold, self.thresholds)
         rows = (((start, lr_key), self.by_threshold, threshold_key),
                 ((start, threshold_key), self.by_lr, lr_key))
         for key, (row_key, row), stop in rows:
@@ -84,12 +85,6 @@ class RunCache:
         runs = trajectories(start, self.lrs * 2, N_STEPS, [None] * n + [threshold] * n)
         return {lr: CliffComparison(start, lr, threshold, plain, clipped)
                 for lr, plain, clipped in zip(self.lrs, runs[:n], runs[n:])}
-
-
-def _stop(value, stops):
-    """The stop of ``stops`` that ``value`` is (to the last bits a browser's ``10 ** x`` may
-    change), or None."""
-    return next((s for s in stops if abs(value - s) <= 1e-12 * s), None)
 
 
 def explorer(surface=None, start=(4.0, -4.0), lr=0.5, threshold=1.0):

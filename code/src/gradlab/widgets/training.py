@@ -22,6 +22,7 @@ from .. import charts
 from ..experiments import regression
 from ..plots import training as plots
 from .png import png_interactive
+from .stops import stop_of
 
 LR_RANGE = (-4.0, 0.0)          # log10 of the learning rate
 THRESHOLD_RANGE = (-2.0, 3.0)   # log10 of the clipping threshold
@@ -49,7 +50,7 @@ class TrainingExplorer:
         moved_lr = threshold is None or threshold == self.threshold
         if threshold is not None:
             self.threshold = threshold
-        stop = next((s for s in LR_STOPS if abs(lr - s) <= 1e-12 * s), None)
+        stop = stop_of(lr, LR_STOPS)
         if self.row[0] != self.threshold or stop not in self.row[1]:
             if moved_lr and stop is not None and self.drawn:
                 self.row = (self.threshold, self._lr_row())
